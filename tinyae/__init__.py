@@ -1,0 +1,34 @@
+"""tinyae: autoencoders written by hand in NumPy, for learning.
+
+Every forward and backward pass is written out in NumPy and checked
+against finite differences (:mod:`tinyae.gradcheck`).
+
+Five lines to train on the built-in digits::
+
+    import tinyae as ta
+    X, y = ta.load_digits()
+    X_train, X_test = ta.train_test_split(X, test_size=0.2, seed=0)
+    model = ta.Autoencoder.shallow(64, 16, seed=0)
+    history = model.fit(X_train, loss="bce", epochs=50, validation_data=X_test)
+"""
+
+from . import backend, gradcheck
+from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from .backend import get_backend, set_backend
+from .datasets import add_noise, load_array, load_digits, load_mnist, train_test_split
+from .io import load
+from .layers import Dense
+from .losses import MSE, BinaryCrossEntropy, BinaryCrossEntropyWithLogits
+from .model import Autoencoder
+from .module import Module, Sequential
+from .optim import SGD, Adam
+from .train import Callback, EarlyStopping, History
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SGD", "Adam", "Autoencoder", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
+    "Callback", "Dense", "EarlyStopping", "History", "Identity", "LeakyReLU", "MSE", "Module",
+    "ReLU", "Sequential", "Sigmoid", "Tanh", "add_noise", "backend", "get_backend", "gradcheck",
+    "load", "load_array", "load_digits", "load_mnist", "set_backend", "train_test_split",
+]

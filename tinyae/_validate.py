@@ -1,0 +1,85 @@
+"""Checks at the public boundary, so bad input fails early with a message that teaches.
+
+Each helper raises a :mod:`tinyae.errors` exception naming what was expected
+and what was given, instead of letting a wrong shape fail deep inside a matmul.
+"""
+
+import numpy as np
+
+from .errors import DTypeError, NotFiniteError, ShapeError
+
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def as_float_dtype(dtype):
+    """Return ``np.dtype(dtype)`` if it is float32 or float64, else raise DTypeError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise DTypeError(f"dtype must be float32 or float64, got {dtype!r}") from exc
+    if dt not in FLOAT_DTYPES:
+        raise DTypeError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def check_array(x, who, *, ndim=None, n_features=None, dtype=None):
+    """Validate ``x`` for ``who`` and return it as an array of ``dtype``.
+
+    Parameters
+    ----------
+    x : array_like
+        What the caller passed.
+    who : str
+        Name used in messages, e.g. ``"Dense(64 -> 16)"``.
+    ndim : int, optional
+        Required number of dimensions.
+    n_features : int, optional
+        Required size of the last axis.
+    dtype : numpy dtype, optional
+        Float dtype to convert to (float to float only: integers are refused,
+        because integer pixels 0..255 fed to a network are almost always a mistake).
+    """
+    if not isinstance(x, np.ndarray):
+        if isinstance(x, (list, tuple)):
+            x = np.asarray(x)
+        else:
+            raise DTypeError(f"{who} expected a NumPy array, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise DTypeError(
+            f"{who} expected a float array (float32 or float64), got dtype {x.dtype}; "
+            "convert integer images with X.astype(np.float64) / X.max()"
+        )
+    if ndim is not None and x.ndim != ndim:
+        hint = " (a single sample? use x.reshape(1, -1))" if x.ndim == 1 and ndim == 2 else ""
+        raise ShapeError(
+            f"{who} expected a {ndim}-D array of shape (batch, features), "
+            f"got shape {x.shape}{hint}"
+        )
+    if n_features is not None and x.shape[-1] != n_features:
+        raise ShapeError(f"{who} expected {n_features} input features, got {x.shape[-1]}")
+    if x.size == 0:
+        raise ShapeError(f"{who} expected a non-empty array, got shape {x.shape}")
+    check_finite(x, who)
+    if dtype is not None and x.dtype != dtype:
+        x = x.astype(dtype)
+    return x
+
+
+def check_finite(x, who):
+    """Raise NotFiniteError if ``x`` holds NaN or inf.
+
+    The sum is one cheap pass with no temporary array; only when it is not
+    finite do we pay for ``np.isfinite`` to tell a real NaN from an overflow.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = x.sum()
+    if not np.isfinite(total):
+        bad = ~np.isfinite(x)
+        if bad.any():
+            n_nan = int(np.isnan(x).sum())
+            n_inf = int(bad.sum()) - n_nan
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise NotFiniteError(
+                f"{who} expected finite numbers, got {n_nan} NaN and {n_inf} inf "
+                f"values (first at index {first})"
+            )

@@ -1,0 +1,281 @@
+"""The ``tinyae`` command: ``train``, ``reconstruct``, ``encode``, ``check``.
+
+``tinyae train`` with no arguments trains the shallow autoencoder
+x̂ = σ(W2·σ(W1·x + b1) + b2) (ReLU hidden units, 16-number code) on the
+built-in digits, compares it with PCA at the same code size, and writes the
+model, ``metrics.json`` and pictures to a new folder under ``runs/``.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .datasets import load_array, load_digits, load_mnist, train_test_split
+from .errors import DivergenceError, TinyAEError
+
+ACTIVATIONS = ["relu", "leaky_relu", "sigmoid", "tanh", "identity"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _fraction(text):
+    value = _positive_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}")
+    return value
+
+
+def _sizes(text):
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated layer sizes such as 32 or 256,64, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive layer sizes, got {text!r}")
+    return sizes
+
+
+def _noise(text):
+    kind, _, level = text.partition(":")
+    kinds = ("gaussian", "masking", "salt_pepper")
+    if kind not in kinds:
+        raise argparse.ArgumentTypeError(f"expected KIND:LEVEL with KIND one of {kinds}, "
+                                         f"e.g. gaussian:0.3, got {text!r}")
+    try:
+        return kind, float(level or 0.2)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"noise level must be a number, got {level!r}") from None
+
+
+def build_parser():
+    parser = _Parser(prog="tinyae", description="Autoencoders written by hand in NumPy.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    t = sub.add_parser("train", help="train an autoencoder and write model, metrics, pictures",
+                       description="Train an autoencoder; with no options, the shallow model "
+                       "on the built-in 8x8 digits (well under a minute).")
+    t.add_argument("--data", default="digits",
+                   help="'digits' (built in), 'mnist:FOLDER' (IDX files), or a .npy/.npz/.csv "
+                   "file of shape (n, d) (default: digits)")
+    t.add_argument("--code", type=_positive_int, default=16, help="code size (default 16)")
+    t.add_argument("--hidden-sizes", type=_sizes, default=[],
+                   help="hidden layers between input and code for a deep model, e.g. 32 or "
+                   "256,64 (default: none, the shallow model)")
+    t.add_argument("--activation", choices=ACTIVATIONS, default="relu",
+                   help="hidden activation (default relu)")
+    t.add_argument("--output", choices=["sigmoid", "identity"], default="sigmoid",
+                   help="output activation (default sigmoid)")
+    t.add_argument("--loss", choices=["bce", "mse"], default="bce",
+                   help="training loss (default bce: cross-entropy, fused with the sigmoid)")
+    t.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+    t.add_argument("--lr", type=_positive_float, default=None,
+                   help="learning rate (default 3e-3 for adam, 0.05 for sgd)")
+    t.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
+    t.add_argument("--epochs", type=_positive_int, default=100)
+    t.add_argument("--batch-size", type=_positive_int, default=32)
+    t.add_argument("--noise", type=_noise, default=None, metavar="KIND:LEVEL",
+                   help="denoising: corrupt inputs with gaussian, masking or salt_pepper noise")
+    t.add_argument("--test-size", type=_fraction, default=0.2,
+                   help="held-out fraction (default 0.2; MNIST uses its own test set)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    t.add_argument("--out", type=Path, default=None,
+                   help="output folder (default: a new runs/<data>-N folder)")
+    t.add_argument("--overwrite", action="store_true",
+                   help="allow writing into a folder that already holds a model")
+    t.add_argument("--quiet", action="store_true", help="no progress output")
+    t.set_defaults(func=cmd_train)
+
+    for name, what in (("reconstruct", "reconstructions x̂"), ("encode", "codes z")):
+        p = sub.add_parser(name, help=f"apply a saved model: write the {what} of a .npy file")
+        p.add_argument("model", type=Path, help="a model saved by tinyae train (.npz)")
+        p.add_argument("input", type=Path, help="a .npy/.npz/.csv file of shape (n, d)")
+        p.add_argument("output", type=Path, help="where to write the result (.npy)")
+        p.set_defaults(func=cmd_apply, what=name)
+
+    c = sub.add_parser("check", help="grade a gradient exercise: tinyae check FILE.py")
+    c.add_argument("args", nargs=argparse.REMAINDER)
+    c.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``tinyae`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except DivergenceError as exc:
+        print(f"tinyae: {exc}", file=sys.stderr)
+        return 1
+    except (TinyAEError, FileNotFoundError, FileExistsError, ValueError, TypeError) as exc:
+        print(f"tinyae {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+# ----- tinyae train ----------------------------------------------------------------------
+def load_data(spec, test_size, seed, dtype):
+    """``(X_train, y_train, X_test, y_test, image_shape, name)`` for a ``--data`` value."""
+    if spec == "digits":
+        X, y = load_digits(dtype=dtype)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size, seed=seed)
+        return X_train, y_train, X_test, y_test, (8, 8), "digits"
+    if spec.startswith("mnist:"):
+        (X_train, y_train), (X_test, y_test) = load_mnist(spec[6:], split="both", dtype=dtype)
+        return X_train, y_train, X_test, y_test, (28, 28), "mnist"
+    path = Path(spec)
+    if not path.exists():
+        raise FileNotFoundError(f"--data {spec!r}: expected 'digits', 'mnist:FOLDER' or an "
+                                "existing .npy/.npz/.csv file")
+    X = load_array(path, dtype=dtype)
+    X_train, X_test = train_test_split(X, test_size=test_size, seed=seed)
+    side = int(round(np.sqrt(X.shape[1])))
+    shape = (side, side) if side * side == X.shape[1] else None
+    return X_train, None, X_test, None, shape, path.stem
+
+
+def _output_folder(out, name, overwrite):
+    if out is None:
+        n = 1
+        while Path("runs", f"{name}-{n}").exists():
+            n += 1
+        out = Path("runs", f"{name}-{n}")
+    elif (out / "model.npz").exists() and not overwrite:
+        raise FileExistsError(f"{out} already holds a model; choose another --out or pass "
+                              "--overwrite")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def cmd_train(args):
+    from . import plots
+    from .model import Autoencoder
+    from .optim import SGD, Adam
+    from .pca import PCA
+
+    X_train, y_train, X_test, y_test, shape, name = load_data(
+        args.data, args.test_size, args.seed, args.dtype)
+    out = _output_folder(args.out, name, args.overwrite)
+    sizes = [X_train.shape[1], *args.hidden_sizes, args.code]
+    if args.hidden_sizes:
+        model = Autoencoder.deep(sizes, hidden=args.activation, output=args.output,
+                                 seed=args.seed, dtype=args.dtype)
+    else:
+        model = Autoencoder.shallow(sizes[0], args.code, hidden=args.activation,
+                                    output=args.output, seed=args.seed, dtype=args.dtype)
+    if args.optimizer == "adam":
+        optimizer = Adam(lr=args.lr or 3e-3)
+    else:
+        optimizer = SGD(lr=args.lr or 0.05, momentum=args.momentum)
+    say = (lambda *a: None) if args.quiet else print
+    say(f"data: {name}, {len(X_train)} training and {len(X_test)} test images of "
+        f"{X_train.shape[1]} pixels")
+    say(f"model: {' -> '.join(map(str, sizes + sizes[-2::-1]))}, {model.n_parameters():,} "
+        f"parameters; {args.loss} loss, {optimizer!r}, {args.epochs} epochs")
+    start = time.perf_counter()
+    history = model.fit(X_train, loss=args.loss, optimizer=optimizer, epochs=args.epochs,
+                        batch_size=args.batch_size, validation_data=X_test, seed=args.seed,
+                        verbose=0 if args.quiet else 1, noise=args.noise)
+    seconds = time.perf_counter() - start
+
+    pca = PCA(args.code).fit(X_train)
+    errors = {"train_error": model.evaluate(X_train, "mse"),
+              "test_error": model.evaluate(X_test, "mse"),
+              "pca_train_error": pca.reconstruction_error(X_train),
+              "pca_test_error": pca.reconstruction_error(X_test)}
+    model.save(out / "model.npz")
+    metrics = {"data": name, "n_train": len(X_train), "n_test": len(X_test),
+               "sizes": sizes, "code_size": args.code, "n_parameters": model.n_parameters(),
+               "loss": args.loss, "optimizer": repr(optimizer), "epochs": history.epochs,
+               "batch_size": args.batch_size, "seed": args.seed, "dtype": args.dtype,
+               "noise": list(args.noise) if args.noise else None,
+               "error": "squared error summed over pixels, mean over images",
+               **errors, "seconds": seconds, "history": history.to_dict()}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+
+    X_show = X_test[:10]
+    plots.plot_reconstructions(X_show, [pca.reconstruct(X_show), model.reconstruct(X_show)],
+                               image_shape=shape, path=out / "reconstructions.png",
+                               row_labels=("original", f"PCA-{args.code}", "autoencoder"))
+    plots.plot_loss_curves(history, path=out / "loss.png", title=f"{args.loss} loss per image")
+    plots.plot_codes(model.encode(X_test), y_test, path=out / "codes.png",
+                     title=f"codes of the test images ({args.code} numbers each)")
+    if shape is not None:
+        plots.plot_filters(model.encoder.layers[0].params["W"], image_shape=shape,
+                           path=out / "filters.png", title="encoder filters (first layer)")
+        # walk between two different digits when labels tell which is which
+        b = 1 if y_test is None else int(np.argmax(y_test != y_test[0]))
+        plots.plot_interpolation(model, X_test[0], X_test[b], steps=8, image_shape=shape,
+                                 path=out / "interpolation.png")
+
+    print(f"\nsquared error per image      train    test   ({history.epochs} epochs, "
+          f"{seconds:.1f} s)")
+    print(f"  autoencoder (code {args.code:>3})  {errors['train_error']:7.3f} "
+          f"{errors['test_error']:7.3f}")
+    print(f"  PCA         ({args.code:>3} comps) {errors['pca_train_error']:7.3f} "
+          f"{errors['pca_test_error']:7.3f}")
+    change = 1 - errors["test_error"] / errors["pca_test_error"]
+    print(f"  the autoencoder's test error is {abs(change):.0%} "
+          f"{'lower' if change > 0 else 'higher'} than PCA's at the same code size")
+    print(f"wrote {out}/: model.npz, metrics.json, " +
+          ", ".join(sorted(p.name for p in out.glob("*.png"))))
+    return 0
+
+
+# ----- tinyae reconstruct / encode ---------------------------------------------------------
+def cmd_apply(args):
+    from .io import load
+
+    model = load(args.model)
+    X = load_array(args.input, dtype=model.dtype)
+    result = model.reconstruct(X) if args.what == "reconstruct" else model.encode(X)
+    if args.output.resolve() in (args.input.resolve(), args.model.resolve()):
+        raise ValueError(f"output {args.output} would overwrite an input file; choose another")
+    out = args.output if args.output.suffix == ".npy" else args.output.with_suffix(".npy")
+    tmp = out.with_name(f".{out.name}.tmp.npy")
+    np.save(tmp, result)
+    os.replace(tmp, out)
+    print(f"wrote {out}: {args.what} of {len(X)} rows, shape {result.shape}")
+    return 0
+
+
+# ----- tinyae check ------------------------------------------------------------------------
+def cmd_check(args):
+    from .exercises import main_check
+
+    return main_check(args.args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

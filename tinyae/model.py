@@ -1,0 +1,254 @@
+"""The autoencoder: an encoder that compresses, a decoder that reconstructs.
+
+``x̂ = decoder(encoder(x))``, trained so that ``x̂ ≈ x``. The shallow model is
+exactly ``x̂ = σ(W2·σ(W1·x + b1) + b2)`` in the column convention of the texts;
+in tinyae's row convention (one sample per row) it reads
+``x̂ = σ(σ(x @ W1 + b1) @ W2 + b2)`` with ``W1`` of shape ``(D, H)``.
+"""
+
+import numpy as np
+
+from ._validate import as_float_dtype, check_array
+from .activations import Sigmoid, get_activation
+from .layers import Dense
+from .losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, get_loss
+from .module import Module, Sequential, as_rng, module_to_config
+from .train import evaluate, fit
+
+_INIT_FOR = {"relu": "he", "leaky_relu": "he"}  # everything else: glorot
+
+
+def _init_for(activation):
+    return _INIT_FOR.get(activation, "glorot")
+
+
+class Autoencoder(Module):
+    """An encoder and a decoder, each a :class:`Sequential`.
+
+    Parameters
+    ----------
+    encoder, decoder : Sequential or list of Module
+
+    Shapes: ``x`` is ``(N, D)``, the code ``z = encoder(x)`` is ``(N, K)`` and the
+    reconstruction ``x̂ = decoder(z)`` is ``(N, D)`` again.
+
+    Backward: ``dL/dz = decoder.backward(dL/dx̂)``, then
+    ``dL/dx = encoder.backward(dL/dz)``; every layer's ``grads`` are filled on the way.
+    Parameter names are ``"encoder.0.W"``, ``"decoder.2.b"``, ...
+    """
+
+    def __init__(self, encoder, decoder):
+        super().__init__()
+        self.encoder = encoder if isinstance(encoder, Sequential) else Sequential(encoder)
+        self.decoder = decoder if isinstance(decoder, Sequential) else Sequential(decoder)
+        first = next((m for m in self.encoder.layers if hasattr(m, "n_in")), None)
+        if first is None:
+            raise ValueError("Autoencoder needs an encoder that starts with a Dense layer")
+        self.n_inputs = first.n_in
+        self.dtype = first.dtype
+
+    # ----- constructors -----------------------------------------------------------
+    @classmethod
+    def shallow(cls, n_inputs, n_hidden, hidden="relu", output="sigmoid", seed=0,
+                dtype=np.float64):
+        """One hidden layer: ``x̂ = f_out(f_hid(x @ W1 + b1) @ W2 + b2)``.
+
+        With the defaults ``hidden="relu"``, ``output="sigmoid"``; with
+        ``hidden="sigmoid"`` it is the textbook ``x̂ = σ(W2·σ(W1·x + b1) + b2)``.
+        The code is the hidden activation ``h = f_hid(x @ W1 + b1)``, shape (N, n_hidden).
+        Weights use He init before ReLU-like units and Glorot init otherwise.
+        """
+        return cls.deep([n_inputs, n_hidden], hidden=hidden, output=output, code=hidden,
+                        seed=seed, dtype=dtype)
+
+    @classmethod
+    def deep(cls, sizes, hidden="relu", output="sigmoid", code="identity", seed=0,
+             dtype=np.float64):
+        """A mirrored stack: ``sizes=[784, 256, 64]`` builds 784→256→64→256→784.
+
+        Parameters
+        ----------
+        sizes : list of int
+            Input size first, code size last (at least two entries).
+        hidden : str
+            Activation of every hidden layer (``"relu"``, ``"sigmoid"``, ``"tanh"``, ...).
+        output : str
+            Activation of the reconstruction: ``"sigmoid"`` for data in [0, 1],
+            ``"identity"`` for unbounded data.
+        code : str
+            Activation of the code layer; linear by default, as in Hinton &
+            Salakhutdinov (2006), so the code is not clipped at zero.
+        seed : int or numpy.random.Generator
+        dtype : float32 or float64
+        """
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"sizes must list at least two positive sizes, got {sizes}")
+        dtype = as_float_dtype(dtype)
+        rng = as_rng(seed)
+        acts = [hidden] * (len(sizes) - 2) + [code]
+        encoder = []
+        for n_in, n_out, act in zip(sizes[:-1], sizes[1:], acts):
+            encoder += [Dense(n_in, n_out, _init_for(act), rng, dtype), get_activation(act)]
+        back = sizes[::-1]
+        acts = [hidden] * (len(sizes) - 2) + [output]
+        decoder = []
+        for n_in, n_out, act in zip(back[:-1], back[1:], acts):
+            decoder += [Dense(n_in, n_out, _init_for(act), rng, dtype), get_activation(act)]
+        return cls(encoder, decoder)
+
+    # ----- the module protocol ----------------------------------------------------
+    def check_input(self, X):
+        """``X`` as an ``(N, D)`` array of the model's dtype, or a clear error."""
+        return check_array(X, "Autoencoder", ndim=2, n_features=self.n_inputs,
+                           dtype=self.dtype)
+
+    def forward(self, x):
+        """``x̂ = decoder(encoder(x))``; ``x`` (N, D) -> ``x̂`` (N, D)."""
+        return self.decoder.forward(self.encoder.forward(self.check_input(x)))
+
+    def backward(self, grad_out):
+        """``dL/dx̂`` (N, D) -> ``dL/dx`` (N, D), filling every layer's ``grads``."""
+        return self.encoder.backward(self.decoder.backward(grad_out))
+
+    def loss_and_backward(self, x, target, loss, backward=True):
+        """One forward pass, the loss, and (unless ``backward=False``) the backward pass.
+
+        When the decoder ends in a :class:`Sigmoid` and the loss is binary
+        cross-entropy, the sigmoid and the loss are fused
+        (:class:`BinaryCrossEntropyWithLogits`): the loss is computed from the
+        logits and the gradient entering the decoder is ``(x̂ − x)/N``. The value
+        is the same cross-entropy, only computed without ``log 0``.
+
+        Returns
+        -------
+        float : the loss value.
+        """
+        loss = get_loss(loss)
+        layers = self.decoder.layers
+        if isinstance(loss, BinaryCrossEntropy) and isinstance(layers[-1], Sigmoid):
+            layers = layers[:-1]
+            loss = BinaryCrossEntropyWithLogits()
+        h = self.encoder.forward(self.check_input(x))
+        for layer in layers:
+            h = layer.forward(h)
+        value = loss.forward(h, target)
+        if backward:
+            g = loss.backward()
+            for layer in reversed(layers):
+                g = layer.backward(g)
+            self.encoder.backward(g)
+        return value
+
+    def train(self, mode=True):
+        self.training = bool(mode)
+        self.encoder.train(mode)
+        self.decoder.train(mode)
+        return self
+
+    def named_parameters(self, prefix=""):
+        yield from self.encoder.named_parameters(prefix + "encoder.")
+        yield from self.decoder.named_parameters(prefix + "decoder.")
+
+    def named_buffers(self, prefix=""):
+        yield from self.encoder.named_buffers(prefix + "encoder.")
+        yield from self.decoder.named_buffers(prefix + "decoder.")
+
+    # ----- training ---------------------------------------------------------------
+    def fit(self, X, loss="mse", optimizer=None, epochs=10, batch_size=64,
+            validation_data=None, shuffle=True, seed=0, verbose=1, callbacks=None,
+            early_stopping=None, noise=None):
+        """Train the model to reconstruct ``X``; returns a :class:`~tinyae.train.History`.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, D)
+            Training data (converted once to the model's dtype; never copied per epoch).
+        loss : {"mse", "bce"} or Loss
+            ``"bce"`` with a sigmoid output uses the fused, stable form.
+        optimizer : Optimizer or {"adam", "sgd"}, default ``Adam(lr=1e-3)``
+        epochs, batch_size : int
+        validation_data : ndarray (M, D), optional
+            Its loss is computed in eval mode after each epoch.
+        shuffle : bool
+            Visit the samples in a new random order each epoch.
+        seed : int or numpy.random.Generator
+            Seeds the shuffling and the noise: same seed, same bits.
+        verbose : int
+            0: silent. 1: one line per epoch, and a progress bar on a terminal.
+        callbacks : list of Callback, optional
+        early_stopping : int or EarlyStopping, optional
+            Patience in epochs (on validation loss when given, else training loss).
+        noise : (kind, level), optional
+            Denoising: each batch is corrupted with fresh noise
+            (``"gaussian"``, ``"masking"`` or ``"salt_pepper"``) and the model learns
+            to reconstruct the clean batch.
+
+        Raises
+        ------
+        DivergenceError
+            The loss or a gradient became NaN or infinite; names the epoch and the
+            batch, and the model keeps its last finite parameters.
+        """
+        return fit(self, X, loss=loss, optimizer=optimizer, epochs=epochs,
+                   batch_size=batch_size, validation_data=validation_data, shuffle=shuffle,
+                   seed=seed, verbose=verbose, callbacks=callbacks,
+                   early_stopping=early_stopping, noise=noise)
+
+    def evaluate(self, X, loss="mse", batch_size=1024):
+        """Mean loss per sample on ``X`` in eval mode (e.g. squared error per image)."""
+        return evaluate(self, X, loss, batch_size)
+
+    def save(self, path):
+        """Save architecture and weights to one ``.npz`` file (see :mod:`tinyae.io`)."""
+        from .io import save
+
+        return save(self, path)
+
+    # ----- using a model ----------------------------------------------------------
+    def _in_eval(self, net, X, batch_size):
+        """Run ``net`` on ``X`` in eval mode, ``batch_size`` rows at a time."""
+        was_training = self.training
+        self.eval()
+        try:
+            return np.concatenate([net.forward(X[i:i + batch_size])
+                                   for i in range(0, len(X), batch_size)])
+        finally:
+            self.train(was_training)
+
+    def encode(self, X, batch_size=4096):
+        """Codes ``z = encoder(X)``: (N, D) -> (N, K), in eval mode."""
+        return self._in_eval(self.encoder, self.check_input(X), batch_size)
+
+    def decode(self, Z, batch_size=4096):
+        """Reconstructions from codes: (N, K) -> (N, D), in eval mode."""
+        Z = check_array(Z, "Autoencoder.decode", ndim=2, dtype=self.dtype)
+        return self._in_eval(self.decoder, Z, batch_size)
+
+    def reconstruct(self, X, batch_size=4096):
+        """``x̂ = decoder(encoder(X))``: (N, D) -> (N, D), in eval mode."""
+        return self.decode(self.encode(X, batch_size), batch_size)
+
+    @property
+    def code_size(self):
+        """Number of code units K (the width of the encoder's last Dense layer)."""
+        return [m for m in self.encoder.layers if hasattr(m, "n_out")][-1].n_out
+
+    def n_parameters(self):
+        """Total number of trainable numbers."""
+        return sum(p.size for p, _ in self.parameters())
+
+    def config(self):
+        return {"encoder": [module_to_config(m) for m in self.encoder.layers],
+                "decoder": [module_to_config(m) for m in self.decoder.layers]}
+
+    @classmethod
+    def from_config(cls, encoder, decoder):
+        return cls(Sequential.from_config(encoder), Sequential.from_config(decoder))
+
+    def __repr__(self):
+        enc = " -> ".join(repr(m) for m in self.encoder.layers)
+        dec = " -> ".join(repr(m) for m in self.decoder.layers)
+        return (f"Autoencoder(\n  encoder: {enc}\n  decoder: {dec}\n"
+                f"  {self.n_parameters():,} parameters, code size {self.code_size}, "
+                f"{self.dtype.name}\n)")
