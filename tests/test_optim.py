@@ -78,3 +78,29 @@ def test_bad_hyperparameters():
         ta.SGD(lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="beta1"):
         ta.Adam(beta1=1.0)
+
+
+def test_adamw_decays_weights_directly_then_takes_the_adam_step():
+    W, gW = np.array([[2.0, -1.0]]), np.array([[0.5, 0.5]])
+    b, gb = np.array([3.0]), np.array([0.5])
+    opt = ta.optim.AdamW(lr=0.1, weight_decay=0.2)
+    opt.step([(W, gW), (b, gb)])
+    adam_step = 0.1 * 0.5 / (0.5 + 1e-8)
+    # W (2-D) shrinks by 1 - lr·λ = 0.98 first; b (1-D) is not decayed by default
+    np.testing.assert_allclose(W, [[2.0 * 0.98 - adam_step, -1.0 * 0.98 - adam_step]])
+    np.testing.assert_allclose(b, [3.0 - adam_step])
+    b2 = np.array([3.0])
+    ta.optim.AdamW(lr=0.1, weight_decay=0.2, decay="all").step([(b2, gb)])
+    np.testing.assert_allclose(b2, [3.0 * 0.98 - adam_step])
+
+
+def test_adamw_differs_from_adam_with_l2():
+    # L2 inside Adam is divided by sqrt(v): a weight with a big gradient is barely decayed
+    p1, p2 = np.array([[1.0, 1.0]]), np.array([[1.0, 1.0]])
+    g = np.array([[100.0, 0.0]])
+    ta.Adam(lr=0.01, weight_decay=0.1).step([(p1, g)])
+    ta.optim.AdamW(lr=0.01, weight_decay=0.1).step([(p2, g)])
+    # AdamW: the weight with zero gradient only shrinks by lr·λ = 0.001 ...
+    np.testing.assert_allclose(1 - p2[0, 1], 0.01 * 0.1)
+    # ... while under Adam + L2 its gradient is λθ = 0.1, normalized by √v̂ to a full step
+    np.testing.assert_allclose(1 - p1[0, 1], 0.01, rtol=1e-6)

@@ -139,7 +139,50 @@ class Adam(Optimizer):
                 "weight_decay": self.weight_decay}
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+class AdamW(Adam):
+    """Adam with *decoupled* weight decay (Loshchilov & Hutter, 2019).
+
+    Each step first shrinks the decayed parameters directly, then takes the plain
+    Adam step on the unchanged gradient:
+
+    * ``θ ← θ − lr·λ·θ``                    (decay, scaled by the learning rate)
+    * ``θ ← θ − lr·m̂ / (√v̂ + ε)``          (Adam, with ``g = grad``: no λθ inside)
+
+    Why it differs from ``Adam(weight_decay=λ)``: there the L2 term ``λθ`` is added
+    to the gradient and then divided by ``√v̂``, so weights with large gradients are
+    barely decayed and weights with small gradients are decayed hard. Decoupled,
+    every weight shrinks by the same factor ``1 − lr·λ`` per step.
+
+    Parameters
+    ----------
+    weight_decay : float
+        λ (default 0.01).
+    decay : {"weights", "all"}
+        ``"weights"`` (default) decays only parameters with two or more axes (the
+        weight matrices and kernels), not biases or normalization's γ and β, which
+        are 1-D; ``"all"`` decays every parameter, as PyTorch's ``AdamW`` does by default.
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
+                 decay="weights"):
+        super().__init__(lr, beta1, beta2, eps, weight_decay=0.0)
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        if decay not in ("weights", "all"):
+            raise ValueError(f"decay must be 'weights' or 'all', got {decay!r}")
+        self.decoupled_weight_decay, self.decay = float(weight_decay), decay
+
+    def update(self, param, grad, state):
+        if self.decay == "all" or param.ndim >= 2:
+            param *= 1 - self.lr * self.decoupled_weight_decay
+        super().update(param, grad, state)
+
+    def config(self):
+        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
+                "weight_decay": self.decoupled_weight_decay, "decay": self.decay}
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
 
 
 def get_optimizer(optimizer, lr=None):
