@@ -105,9 +105,11 @@ def test_dropout_train_and_eval(rng):
 
 def test_dropout_gradient_with_the_mask_held(rng):
     drop = Dropout(0.5, seed=3)
-    drop.hold_noise = True
-    report = check_module(drop, rng.normal(size=(4, 6)))
+    report = check_module(drop, rng.normal(size=(4, 6)))  # the checker holds the mask
     assert report.passed, str(report)
+    assert drop.hold_noise is False                        # ... and lets go afterwards
+    x = rng.normal(size=(4, 6))
+    assert drop.forward(x).tobytes() != drop.forward(x).tobytes()  # fresh masks again
 
 
 def test_same_seed_same_masks():
@@ -124,7 +126,6 @@ def test_deep_autoencoder_with_all_of_them_passes_the_gradient_check(rng):
                ta.Sigmoid()]
     model = ta.Autoencoder(encoder, decoder)
     X = rng.random((6, 10))
-    drop.hold_noise = True
     model.train()
     report = check_model(model, X, "bce")
     assert report.passed, str(report)

@@ -179,6 +179,22 @@ def _entries(shape, n_entries, rng):
     return [np.unravel_index(i, shape) for i in np.sort(flat)]
 
 
+class _NoiseHeld:
+    """Within ``with _NoiseHeld(module):`` every random module reuses its last draw."""
+
+    def __init__(self, module):
+        self.random = [m for m in module.modules() if hasattr(m, "hold_noise")]
+
+    def __enter__(self):
+        self.saved = [m.hold_noise for m in self.random]
+        for m in self.random:
+            m.hold_noise = True
+
+    def __exit__(self, *exc):
+        for m, held in zip(self.random, self.saved):
+            m.hold_noise = held
+
+
 def _check_arrays(what, f, arrays, analytic, h, threshold, n_entries, rng):
     """Compare ``analytic[name]`` with the numerical gradient of ``f`` w.r.t. ``arrays[name]``.
 
@@ -227,7 +243,9 @@ def check_module(module, x, h=None, seed=0, n_entries=None):
     x = np.array(x, dtype=module_dtype(module, x))
     h, threshold = _settings(x.dtype, h)
     rng = as_rng(seed)
-    R = rng.standard_normal(module.forward(x).shape).astype(x.dtype)
+    with _NoiseHeld(module):  # random modules draw once, then hold that draw
+        y = module.forward(x)
+    R = rng.standard_normal(y.shape).astype(x.dtype)
     grad_in = module.backward(R.copy())
     analytic = {"input": np.array(grad_in)}
     analytic.update({name: np.array(g) for name, _, g in module.named_parameters()})
@@ -236,7 +254,8 @@ def check_module(module, x, h=None, seed=0, n_entries=None):
         return float(np.sum(module.forward(x).astype(np.float64) * R))
 
     arrays = {"input": x, **{name: p for name, p, _ in module.named_parameters()}}
-    return _check_arrays(repr(module), f, arrays, analytic, h, threshold, n_entries, rng)
+    with _NoiseHeld(module):
+        return _check_arrays(repr(module), f, arrays, analytic, h, threshold, n_entries, rng)
 
 
 def check_loss(loss, y_pred, y_true, h=None):
@@ -263,15 +282,17 @@ def check_model(model, X, loss, h=None, seed=0, n_entries=None):
     X = model.check_input(X).copy()
     target = X.copy()
     h, threshold = _settings(X.dtype, h)
-    model.loss_and_backward(X, target, loss)
+    with _NoiseHeld(model):  # random modules draw once, then hold that draw
+        model.loss_and_backward(X, target, loss)
     analytic = {name: np.array(g) for name, _, g in model.named_parameters()}
     params = {name: p for name, p, _ in model.named_parameters()}
 
     def f(_):
         return model.loss_and_backward(X, target, loss, backward=False)
 
-    return _check_arrays(type(model).__name__, f, params, analytic, h, threshold, n_entries,
-                         as_rng(seed))
+    with _NoiseHeld(model):
+        return _check_arrays(type(model).__name__, f, params, analytic, h, threshold,
+                             n_entries, as_rng(seed))
 
 
 def module_dtype(module, x):

@@ -16,6 +16,10 @@ The contract (the same for every module in tinyae):
   (e.g. running statistics of a normalization layer).
 * ``training`` is True in train mode and False in eval mode; ``train()`` and
   ``eval()`` switch it (layers without mode-dependent behaviour ignore it).
+* A module that draws random numbers in ``forward`` (Dropout's mask, a
+  variational autoencoder's ε) has a ``hold_noise`` attribute: while it is
+  True the module reuses its last draw, so a gradient check sees one fixed
+  function. :mod:`tinyae.gradcheck` sets it during a check.
 """
 
 import numpy as np
@@ -73,6 +77,20 @@ class Module:
     def eval(self):
         """Switch to eval mode; returns ``self``."""
         return self.train(False)
+
+    def children(self):
+        """The modules held directly by this one (in attributes, or lists of them)."""
+        for value in vars(self).values():
+            if isinstance(value, Module):
+                yield value
+            elif isinstance(value, (list, tuple)):
+                yield from (v for v in value if isinstance(v, Module))
+
+    def modules(self):
+        """This module and every module inside it, depth first."""
+        yield self
+        for child in self.children():
+            yield from child.modules()
 
     def named_parameters(self, prefix=""):
         """Yield ``(name, param, grad)`` for every parameter, e.g. ``("W", W, dW)``."""
