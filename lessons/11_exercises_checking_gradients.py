@@ -188,7 +188,7 @@ assert check_exercise(dense_backward_einsum, name="dense_backward", verbose=Fals
 #   shows the numbers.
 # * Write the shape next to every line of a backward pass: most mistakes change a shape.
 #
-# ## Questions
+# ## Exercises
 #
 # 1. The attempt's `dW` was caught by its shape. With $n_\text{in} = n_\text{out}$ the shapes
 #    agree: how can the checker still tell that it is transposed?
