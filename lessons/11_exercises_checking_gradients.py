@@ -2,9 +2,10 @@
 # # Lesson 11: Exercises: checking your own gradients
 #
 # The backward passes in tinyae are derived by hand. The best way to learn them is to derive
-# them yourself, and `lessons/exercises/` holds nine exercises that ask you to: the sigmoid,
+# them yourself, and `lessons/exercises/` holds exercises that ask you to: the sigmoid,
 # ReLU and tanh, the dense layer, the MSE and cross-entropy gradients, the full shallow
-# autoencoder, weight decay and the sparsity penalty. This lesson shows how to check your
+# autoencoder, weight decay, the sparsity penalty, and (after lesson 18) BatchNorm and
+# Dropout. This lesson shows how to check your
 # answer with `tinyae check`, and what the checker tells you when it is wrong: not just
 # *that* a gradient is wrong, but *how*.
 #

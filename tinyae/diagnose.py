@@ -1,10 +1,12 @@
-"""The checker's engine: run a student's gradient function, compare, name the mistake, report.
+"""The checker's engine: run a student's function, compare, name the mistake, report.
 
 Used by :mod:`tinyae.exercises`, which holds the exercises themselves (the
 reference answers, the inputs, the known mistakes) and the ``tinyae check``
 command. For each case (a shape and a seed) :func:`check_function` calls the
 student's function on copies of the inputs and compares every gradient it
-returns with the reference and with finite differences.
+returns with the reference and with finite differences. An exercise may also
+ask for a forward pass (BatchNorm's, Dropout's): its outputs are not gradients
+of anything, so they are compared with the reference only.
 
 A wrong gradient ``got`` is compared with *candidate mistakes*: arrays computed
 the way a common mistake computes them. If ``got`` equals one of them (relative
@@ -18,7 +20,10 @@ every failing case, that mistake is named. Two kinds of candidates:
   (wrong shape);
 * exercise-specific ones, computed from the inputs by the exercise's registry
   entry and passed in ``context["candidates"]`` (for example ``grad_out·σ(z)``,
-  the activation's value where its derivative belongs).
+  the activation's value where its derivative belongs). A mistake with no one
+  definite answer (a dropout mask drawn from a random generator of the
+  student's own) is passed as a *test* instead of an array: a function
+  ``got -> bool`` that recognises every answer the mistake can give.
 
 Each candidate has a short *label* (``"flipped sign"``), the name a test or a
 student searches for, and an *explanation* that says how to fix it. A crash is
@@ -30,6 +35,7 @@ import inspect
 import os
 import textwrap
 import traceback
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -124,9 +130,10 @@ def recognise(got, expected, context=None):
         What the student's function returned, and the right answer.
     context : dict, optional
         ``"candidates"``: exercise-specific ``[(label, explanation, array), ...]``,
-        tried first; ``"N"``, ``"D"``: batch size and number of features, for the
-        scale factors. Candidates equal to ``expected`` are skipped (on these
-        inputs that mistake makes no difference).
+        tried first (in place of the array, a test ``got -> bool``); ``"N"``,
+        ``"D"``: batch size and number of features, for the scale factors.
+        Candidates equal to ``expected`` (or whose test accepts ``expected``) are
+        skipped: on these inputs that mistake makes no difference.
     """
     context = context or {}
     got = np.asarray(got, dtype=np.float64)
@@ -136,10 +143,14 @@ def recognise(got, expected, context=None):
                   + scale_candidates(expected, context.get("N"), context.get("D")))
     found = {}
     for label, explanation, value in candidates:
-        value = np.asarray(value, dtype=np.float64)
-        if label in found or _same(value, expected):
+        if label in found:
             continue
-        if _same(got, value):
+        if callable(value):  # a test, for a mistake with many possible answers
+            if not value(expected) and value(got):
+                found[label] = explanation
+            continue
+        value = np.asarray(value, dtype=np.float64)
+        if not _same(value, expected) and _same(got, value):
             found[label] = explanation
     return list(found.items())
 
@@ -242,12 +253,14 @@ def explain_crash(exc, filename, shapes=""):
 # ----- the report -------------------------------------------------------------------------
 @dataclass
 class GradientRow:
-    """The verdict on one returned gradient (``"dW"``), over all cases.
+    """The verdict on one returned gradient (``"dW"``), or forward output, over all cases.
 
     ``error`` and ``fd_error`` are the largest relative errors against the reference
-    and against finite differences (``inf`` for a wrong shape); ``case`` (numbered
-    from 1), ``index``, ``expected`` and ``got`` locate the worst entry (``index``
-    is None when that case's shape is wrong: compare ``shape`` and ``got_shape``).
+    and against finite differences (``inf`` for a wrong shape; ``fd_error`` is NaN
+    for a forward output, ``is_gradient=False``, which has no finite differences);
+    ``case`` (numbered from 1), ``index``, ``expected`` and ``got`` locate the worst
+    entry (``index`` is None when that case's shape is wrong: compare ``shape`` and
+    ``got_shape``).
     """
 
     name: str
@@ -261,6 +274,7 @@ class GradientRow:
     shape: tuple
     got_shape: tuple
     diagnosis: str = None
+    is_gradient: bool = True
 
 
 @dataclass
@@ -285,7 +299,8 @@ class FunctionResult:
     def __str__(self):
         lines = [f"{self.signature}   [{self.source}]"]
         if self.forward:
-            lines.append(f"  forward: {self.forward}")
+            lines.append(textwrap.fill(self.forward, width=100, initial_indent="  forward: ",
+                                       subsequent_indent="           "))
         if self.message:
             lines += ["  " + line for line in self.message.splitlines()]
             lines.append(f"  {self.status.upper()}")
@@ -299,16 +314,24 @@ class FunctionResult:
         lines.append(line)
         lines.append(f"  max relative error vs the reference (pass < {PASS_THRESHOLD:g}) and vs "
                      f"finite differences (pass < {FD_THRESHOLD:g})")
-        head = (f"  {'gradient':<9} {'vs reference':>12} {'vs finite diff':>14}  "
-                f"{'worst entry':<16} {'expected':>11} {'got':>11}  result")
+        forward = not all(r.is_gradient for r in self.rows)
+        if forward:
+            lines.append("  (a forward output is no gradient: it is compared with the "
+                         "reference only)")
+        width = max([9] + [len(r.name) for r in self.rows])
+        head = (f"  {'output' if forward else 'gradient':<{width}} {'vs reference':>12} "
+                f"{'vs finite diff':>14}  {'worst entry':<16} {'expected':>11} {'got':>11}  "
+                "result")
         lines += [head, "  " + "-" * (len(head) - 2)]
         for r in self.rows:
             verdict = "ok" if r.passed else "FAIL"
             if r.index is None:
-                lines.append(f"  {r.name:<9} {'wrong shape':>12} {'':>14}  {f'case {r.case}':<16} "
-                             f"{str(r.shape):>11} {str(r.got_shape):>11}  {verdict}")
+                lines.append(f"  {r.name:<{width}} {'wrong shape':>12} {'':>14}  "
+                             f"{f'case {r.case}':<16} {str(r.shape):>11} "
+                             f"{str(r.got_shape):>11}  {verdict}")
             else:
-                lines.append(f"  {r.name:<9} {r.error:>12.2e} {r.fd_error:>14.2e}  "
+                fd = f"{r.fd_error:>14.2e}" if r.is_gradient else f"{'(forward)':>14}"
+                lines.append(f"  {r.name:<{width}} {r.error:>12.2e} {fd}  "
                              f"{f'case {r.case}, {r.index}':<16} {r.expected:>11.5g} "
                              f"{r.got:>11.5g}  {verdict}")
             if r.diagnosis:
@@ -316,12 +339,12 @@ class FunctionResult:
                                            subsequent_indent="           "))
         lines += [f"  note: {note}" for note in self.notes]
         wrong = sum(not r.passed for r in self.rows)
-        n = len(self.rows)
+        n, what = len(self.rows), "output" if forward else "gradient"
         if self.passed:
-            lines.append("  PASSED: " + ("the gradient is right" if n == 1
-                                         else f"all {n} gradients are right"))
+            lines.append("  PASSED: " + (f"the {what} is right" if n == 1
+                                         else f"all {n} {what}s are right"))
         else:
-            lines.append(f"  FAILED: {wrong} of {n} gradient{'s' if n > 1 else ''} wrong")
+            lines.append(f"  FAILED: {wrong} of {n} {what}{'s' if n > 1 else ''} wrong")
         return "\n".join(lines)
 
 
@@ -369,7 +392,7 @@ class _Case:
     label: str
     args: tuple
     expected: tuple
-    numeric: tuple
+    numeric: tuple  # finite-difference gradients; None for a forward output
     sizes: dict
 
 
@@ -383,6 +406,9 @@ def _make_case(ex, shape, seed):
     expected = tuple(np.asarray(e, dtype=np.float64) for e in _as_tuple(ex.reference(*args)))
     numeric = []
     for name in ex.wrt:
+        if name is None:  # a forward output: nothing to differentiate
+            numeric.append(None)
+            continue
         work = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
         numeric.append(numerical_gradient(lambda _, w=work: ex.loss(*w), work[ex.args.index(name)]))
     label = ", ".join(f"{n}={s}" for n, s in zip(ex.shape_names, shape, strict=True))
@@ -390,7 +416,8 @@ def _make_case(ex, shape, seed):
 
 
 def _describe_args(ex, args):
-    return ", ".join(f"{n} of shape {a.shape}" if isinstance(a, np.ndarray) else f"{n} = {a:.3g}"
+    return ", ".join(f"{n} of shape {a.shape}" if isinstance(a, np.ndarray)
+                     else f"{n} = {a}" if isinstance(a, bool) else f"{n} = {a:.3g}"
                      for n, a in zip(ex.args, args, strict=True))
 
 
@@ -437,6 +464,9 @@ def _call(ex, fn, case, source, filename):
                     + explain_crash(exc, filename, _describe_args(ex, case.args))) from None
     notes = [f"{ex.function} changed its argument {name} in place; a backward pass must leave "
              f"its inputs alone (write g = {name} * ..., not {name} *= ...)"
+             if all(ex.wrt) else
+             f"{ex.function} changed its argument {name} in place; return new arrays and leave "
+             f"the inputs alone (write new = {name} * ..., not {name} *= ...)"
              for name, a, c in zip(ex.args, case.args, copies, strict=True)
              if isinstance(a, np.ndarray) and not np.array_equal(a, c)]
     return _unpack(ex, out), notes
@@ -448,8 +478,9 @@ def _candidates(ex, args, k):
     for m in ex.mistakes:
         if m.output is not None and m.output != ex.outputs[k]:
             continue
-        try:
-            with np.errstate(all="ignore"):
+        try:  # quietly: a mistake may divide by N − 1 = 0 where the right answer does not
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
                 value = m.compute(*args)
         except Exception:  # e.g. "W instead of W.T" only runs on square shapes
             continue
@@ -467,6 +498,11 @@ class _Comparison:
     index: tuple
     found: dict
 
+    def passed(self):
+        """Right against the reference, and against finite differences (when it is a gradient)."""
+        return self.error < PASS_THRESHOLD and (np.isnan(self.fd_error)
+                                                or self.fd_error < FD_THRESHOLD)
+
 
 def _compare(ex, k, i, case, got):
     expected, numeric = case.expected[k], case.numeric[k]
@@ -475,30 +511,59 @@ def _compare(ex, k, i, case, got):
         index = None
     else:
         with np.errstate(all="ignore"):  # inf or NaN in got: the error is inf, no warning
-            error, fd_error = relative_error(got, expected), relative_error(got, numeric)
-        error, fd_error = (np.inf if np.isnan(e) else e for e in (error, fd_error))
+            error = relative_error(got, expected)
+            fd_error = np.nan if numeric is None else relative_error(got, numeric)
+        error = np.inf if np.isnan(error) else error
+        if numeric is not None and np.isnan(fd_error):
+            fd_error = np.inf
         index = worst_entry(got, expected)
-    found = {}
-    if not (error < PASS_THRESHOLD and fd_error < FD_THRESHOLD):
+    comparison = _Comparison(i, got, expected, error, fd_error, index, {})
+    if not comparison.passed():
         context = {**case.sizes, "candidates": _candidates(ex, case.args, k)}
-        found = dict(recognise(got, expected, context))
-    return _Comparison(i, got, expected, error, fd_error, index, found)
+        comparison.found = dict(recognise(got, expected, context))
+    return comparison
 
 
-def _summarise(name, comparisons, labels):
+def _named_mistakes(failing):
+    """The diagnosis from the mistakes recognised in the failing cases, or None.
+
+    A mistake is named when it explains every failing case. Failing that, when every
+    case is explained by some mistake (one in train mode, another in eval mode), each is
+    named with its cases. A case whose answer is not finite (a division by N − 1 = 0)
+    cannot match a mistake: the finite cases are named, and that case is added.
+    """
+    finite = [c for c in failing if np.all(np.isfinite(c.got))]
+    if not finite:
+        return None
+    common = [label for label in finite[0].found if all(label in c.found for c in finite)]
+    if common:
+        text = "; or ".join(f"{label}: {finite[0].found[label]}" for label in common)
+    elif all(c.found for c in finite):
+        groups = {}
+        for c in finite:
+            label = next(iter(c.found))
+            groups.setdefault(label, (c.found[label], []))[1].append(str(c.case))
+        text = "; and ".join(f"{label} (case{'s' if len(cases) > 1 else ''} "
+                             f"{', '.join(cases)}): {why}"
+                             for label, (why, cases) in groups.items())
+    else:
+        return None
+    bad = next((c for c in failing if not np.all(np.isfinite(c.got))), None)
+    if bad is not None:
+        text += f"; and in case {bad.case}, " + diagnose(bad.got, bad.expected)
+    return text
+
+
+def _summarise(name, comparisons, labels, is_gradient=True):
     """One row from the comparisons of every case; the diagnosis must fit every failing case."""
-    failing = [c for c in comparisons if not (c.error < PASS_THRESHOLD
-                                              and c.fd_error < FD_THRESHOLD)]
-    worst = max(failing or comparisons, key=lambda c: (c.error, c.fd_error))
+    failing = [c for c in comparisons if not c.passed()]
+    worst = max(failing or comparisons, key=lambda c: (c.error, np.nan_to_num(c.fd_error)))
     expected = got = np.nan
     if worst.index is not None:
         expected, got = worst.expected[worst.index], worst.got[worst.index]
-    diagnosis = None
-    if failing:
-        common = [label for label in worst.found if all(label in c.found for c in failing)]
-        if common:
-            diagnosis = "; or ".join(f"{label}: {worst.found[label]}" for label in common)
-        elif worst.index is None:
+    diagnosis = _named_mistakes(failing) if failing else None
+    if failing and diagnosis is None:
+        if worst.index is None:
             diagnosis = describe_shape(worst.got, worst.expected)
         elif not np.all(np.isfinite(worst.got)):
             diagnosis = diagnose(worst.got, worst.expected)
@@ -507,7 +572,7 @@ def _summarise(name, comparisons, labels):
                          f"entry {worst.index} should be {expected:.6g} but is {got:.6g}")
     return GradientRow(name, not failing, float(worst.error), float(worst.fd_error), worst.case,
                        worst.index, float(expected), float(got), worst.expected.shape,
-                       worst.got.shape, diagnosis)
+                       worst.got.shape, diagnosis, is_gradient)
 
 
 def check_function(ex, fn, source="<function>", shapes=None, seed=0):
@@ -540,6 +605,7 @@ def check_function(ex, fn, source="<function>", shapes=None, seed=0):
         result.notes += [note for note in notes if note not in result.notes]
         for k, name in enumerate(ex.outputs):
             comparisons[name].append(_compare(ex, k, i, case, got[k]))
-    result.rows = [_summarise(name, comparisons[name], result.cases) for name in ex.outputs]
+    result.rows = [_summarise(name, comparisons[name], result.cases, wrt is not None)
+                   for name, wrt in zip(ex.outputs, ex.wrt, strict=True)]
     result.status = "passed" if all(row.passed for row in result.rows) else "failed"
     return result

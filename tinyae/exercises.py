@@ -1,6 +1,7 @@
 """Gradient exercises and the checker behind ``tinyae check``.
 
-A student writes one backward pass in ``lessons/exercises/exNN_*.py``. The checker
+A student writes one backward pass in ``lessons/exercises/exNN_*.py`` (for BatchNorm
+and Dropout, the forward pass too: in train and eval mode). The checker
 loads the function, runs it on several random cases (batch size 1, non-square
 shapes, different seeds) and compares each gradient it returns with
 
@@ -8,7 +9,8 @@ shapes, different seeds) and compares each gradient it returns with
   :data:`tinyae.gradcheck.THRESHOLD`), and
 * finite differences of the scalar the gradient belongs to
   (:func:`tinyae.gradcheck.numerical_gradient`), so no answer rests on the
-  reference alone.
+  reference alone. (A forward pass's outputs are not gradients: they are
+  compared with the reference only.)
 
 A wrong gradient goes to :func:`tinyae.diagnose.diagnose`, which names the
 mistake when it recognises it: a flipped sign, a missing 1/N, a transpose, the
@@ -61,6 +63,9 @@ class Mistake:
 
     ``compute(*args)`` returns what the mistaken code returns: a value shaped like
     the reference's, or, when ``output`` names one gradient (``"db"``), that gradient only.
+    A mistake with no one definite answer (a dropout mask drawn from the student's own
+    random generator) returns instead a test, a function ``got -> bool`` that
+    recognises any of its answers.
     """
 
     label: str
@@ -77,7 +82,8 @@ class Exercise:
     returns the right gradients (one array, or a tuple in the order of
     ``outputs``); ``loss(*args)`` is the scalar whose gradient with respect to the
     argument ``wrt[k]`` is ``outputs[k]``; ``sizes(*args)`` gives the batch size
-    ``N`` (and number of features ``D``) for the scale-factor diagnoses.
+    ``N`` (and number of features ``D``) for the scale-factor diagnoses. A forward
+    pass's outputs are not gradients: their ``wrt`` is None and they have no ``loss``.
     """
 
     function: str
@@ -90,7 +96,7 @@ class Exercise:
     shapes: tuple
     make_inputs: Callable
     reference: Callable
-    loss: Callable
+    loss: Callable = None
     sizes: Callable = lambda *args: {}
     mistakes: tuple = ()
 
@@ -457,6 +463,330 @@ _register(Exercise(
         Mistake("forgot β", "the penalty is multiplied by β, so is its gradient",
                 lambda h, rho, beta: np.broadcast_to(_dkl_drho_hat(h, rho, 1.0) / len(h),
                                                      h.shape)),
+    ),
+))
+
+
+# ----- 10: batch normalization ---------------------------------------------------------------
+# Train mode normalizes with the batch's own statistics (biased variance) and updates the
+# running ones (unbiased variance, PyTorch's convention, as tinyae.normalization.BatchNorm1d);
+# eval mode normalizes with the running statistics and leaves them alone.
+def _bn_arrays(N, F, rng):
+    """x with its own mean and spread per feature, γ away from 1, and running statistics
+    unlike the batch's: every mistake below then changes the numbers."""
+    x = rng.standard_normal(F) + rng.uniform(1.0, 3.0, F) * rng.standard_normal((N, F))
+    gamma = rng.choice([-1.0, 1.0], F) * rng.uniform(0.5, 2.0, F)
+    beta = rng.standard_normal(F)
+    return x, gamma, beta, 0.5 * rng.standard_normal(F), rng.uniform(0.5, 2.0, F)
+
+
+#: ε large enough that leaving it out changes the numbers visibly (PyTorch's default is 1e-5).
+_BN_EPS = 1e-3
+
+
+def _bn_forward_inputs(shape, rng):
+    N, F, training = shape
+    return (*_bn_arrays(N, F, rng), float(rng.uniform(0.05, 0.3)), _BN_EPS, training)
+
+
+def _bn_backward_inputs(shape, rng):
+    N, F = shape
+    return (*_bn_arrays(N, F, rng), _BN_EPS, rng.standard_normal((N, F)))
+
+
+def _bn_y(x, gamma, beta, mean, var, eps):
+    """y = γ·(x − μ)/√(σ² + ε) + β, per feature."""
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
+def _bn_update(running, batch, momentum):
+    """PyTorch's convention: the new batch's statistic gets the weight ``momentum``."""
+    return (1 - momentum) * running + momentum * batch
+
+
+def _batch_estimates(x):
+    """What the running statistics move towards: the batch mean, the *unbiased* variance."""
+    return x.mean(axis=0), x.var(axis=0, ddof=1)                       # ddof=1: divide by N − 1
+
+
+def _batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum, eps, training):
+    if not training:
+        return (_bn_y(x, gamma, beta, running_mean, running_var, eps), running_mean.copy(),
+                running_var.copy())
+    mean, unbiased_var = _batch_estimates(x)
+    y = _bn_y(x, gamma, beta, mean, x.var(axis=0), eps)                # biased: divide by N
+    new_mean = _bn_update(running_mean, mean, momentum)
+    return y, new_mean, _bn_update(running_var, unbiased_var, momentum)
+
+
+def _bn_forward_mistake(label, explanation, output, train, evaluate=None):
+    """A mistake on one output; ``train(*args)`` (``evaluate(*args)``) gives what the mistaken
+    code returns in train (eval) mode. In the other mode the reference's answer is used, which
+    the checker skips as no mistake."""
+    k = ("y", "new_running_mean", "new_running_var").index(output)
+
+    def compute(*args):
+        wrong = train if args[-1] else evaluate
+        return wrong(*args) if wrong else _batchnorm_forward(*args)[k]
+    return Mistake(label, explanation, compute, output)
+
+
+def _running_mistakes(label, explanation, train=None, evaluate=None):
+    """The same mistake on both running statistics: ``train(running, batch, momentum)``
+    (``evaluate``) gives the mistaken new value in train (eval) mode, from the old running
+    statistic and the batch's estimate of it."""
+    def on(k, update):
+        if update is None:
+            return None
+        return lambda x, g, b, rm, rv, m, eps, t: update((rm, rv)[k], _batch_estimates(x)[k], m)
+    return tuple(_bn_forward_mistake(label, explanation, output, on(k, train), on(k, evaluate))
+                 for k, output in enumerate(("new_running_mean", "new_running_var")))
+
+
+_SWAPPED = "swapped biased and unbiased variance"
+
+_register(Exercise(
+    function="batchnorm_forward", file="ex10_batchnorm_backward",
+    args=("x", "gamma", "beta", "running_mean", "running_var", "momentum", "eps", "training"),
+    outputs=("y", "new_running_mean", "new_running_var"), wrt=(None, None, None),
+    forward="train: y = γ·(x − μ)/√(σ² + ε) + β with the batch's μ, σ² (biased), and "
+            "running ← (1 − m)·running + m·batch (variance unbiased); eval: the running μ, σ²",
+    shape_names=("N", "F", "training"),
+    shapes=((4, 3, True), (1, 4, False), (6, 5, True), (5, 2, False), (3, 6, True)),
+    make_inputs=_bn_forward_inputs,
+    reference=_batchnorm_forward,
+    sizes=_batch,
+    mistakes=(
+        _bn_forward_mistake(
+            "used the running statistics in train mode",
+            "normalized with running_mean and running_var; in train mode BatchNorm normalizes "
+            "with the batch's own mean and variance (and updates the running ones)", "y",
+            train=lambda x, g, b, rm, rv, m, eps, t: _bn_y(x, g, b, rm, rv, eps)),
+        _bn_forward_mistake(
+            "used the batch statistics in eval mode",
+            "normalized with the batch's mean and variance; in eval mode BatchNorm uses the "
+            "running statistics, so each sample's output does not depend on the others "
+            "(and a batch of one works)", "y", train=None,
+            evaluate=lambda x, g, b, rm, rv, m, eps, t: _bn_y(x, g, b, x.mean(0), x.var(0), eps)),
+        _bn_forward_mistake(
+            _SWAPPED,
+            "normalized with the unbiased variance (divided by N − 1); the batch is normalized "
+            "with the biased variance, Σ(x − μ)²/N, as np.var does by default", "y",
+            train=lambda x, g, b, rm, rv, m, eps, t: _bn_y(x, g, b, x.mean(0),
+                                                           x.var(0, ddof=1), eps)),
+        _bn_forward_mistake(
+            _SWAPPED,
+            "updated running_var with the biased variance; the running variance estimates the "
+            "population's, so it takes the unbiased one, Σ(x − μ)²/(N − 1) = np.var(x, axis=0, "
+            "ddof=1)", "new_running_var",
+            train=lambda x, g, b, rm, rv, m, eps, t: _bn_update(rv, x.var(0), m)),
+        _bn_forward_mistake(
+            "forgot ε", "divided by √σ²; the normalization divides by √(σ² + ε)", "y",
+            train=lambda x, g, b, rm, rv, m, eps, t: _bn_y(x, g, b, x.mean(0), x.var(0), 0.0),
+            evaluate=lambda x, g, b, rm, rv, m, eps, t: _bn_y(x, g, b, rm, rv, 0.0)),
+        *_running_mistakes(
+            "momentum the wrong way round",
+            "gave the new batch the weight 1 − momentum (Keras's convention); in PyTorch's, "
+            "used here, running ← (1 − momentum)·running + momentum·batch",
+            train=lambda running, batch, m: _bn_update(running, batch, 1 - m)),
+        *_running_mistakes(
+            "updated the running statistics in eval mode",
+            "eval mode only uses the running statistics; it must return them unchanged",
+            evaluate=_bn_update),
+        *_running_mistakes(
+            "did not update the running statistics",
+            "returned them unchanged; train mode moves them towards the batch's: "
+            "running ← (1 − momentum)·running + momentum·batch",
+            train=lambda running, batch, m: running),
+    ),
+))
+
+
+def _bn_loss(x, gamma, beta, running_mean, running_var, eps, grad_out):
+    """Σ y·grad_out with y in train mode: its gradients are dx, dγ, dβ."""
+    return float(np.sum(_bn_y(x, gamma, beta, x.mean(axis=0), x.var(axis=0), eps) * grad_out))
+
+
+def _bn_grads(x, gamma, beta, running_mean, running_var, eps, grad_out, through_mean=True,
+              through_var=True, axis=0, ddof=0, running=False, use_gamma=True):
+    """``(dx, dγ, dβ)`` of train-mode batch norm; the keywords plant mistakes.
+
+    ``through_mean``, ``through_var``: keep the paths through the batch mean and variance;
+    ``axis``: the axis of the sums; ``ddof=1``: the unbiased variance; ``running``: the
+    running statistics in place of the batch's; ``use_gamma=False``: forget γ.
+    """
+    N = x.shape[0]
+    mean, var = ((running_mean, running_var) if running
+                 else (x.mean(axis=0), x.var(axis=0, ddof=ddof)))
+    std = np.sqrt(var + eps)
+    x_hat = (x - mean) / std
+    dx_hat = grad_out * gamma if use_gamma else grad_out
+    dx = N * dx_hat
+    if through_mean:   # every x_n moved μ, so every x_n gets a share of dL/dμ
+        dx = dx - dx_hat.sum(axis=axis, keepdims=True)
+    if through_var:    # and of dL/dσ²
+        dx = dx - x_hat * (dx_hat * x_hat).sum(axis=axis, keepdims=True)
+    return dx / (N * std), (grad_out * x_hat).sum(axis=axis), grad_out.sum(axis=axis)
+
+
+def _bn_mistake(label, explanation, **mistake):
+    return Mistake(label, explanation, lambda *args: _bn_grads(*args, **mistake))
+
+
+_register(Exercise(
+    function="batchnorm_backward", file="ex10_batchnorm_backward",
+    args=("x", "gamma", "beta", "running_mean", "running_var", "eps", "grad_out"),
+    outputs=("dx", "dgamma", "dbeta"), wrt=("x", "gamma", "beta"),
+    forward="train mode: μ = mean(x, axis=0), σ² = var(x, axis=0) (biased), "
+            "x̂ = (x − μ)/√(σ² + ε), y = γ·x̂ + β",
+    shape_names=("N", "F"), shapes=((3, 4), (6, 3), (4, 1), (8, 5)),
+    make_inputs=_bn_backward_inputs,
+    reference=_bn_grads,
+    loss=_bn_loss,
+    sizes=_batch,
+    mistakes=(
+        _bn_mistake("treated the batch mean as a constant",
+                    "μ depends on every x_n: dx lacks the term −Σ_n dx̂_n/(N·σ) that flows "
+                    "back through the mean", through_mean=False),
+        _bn_mistake("treated the batch variance as a constant",
+                    "σ² depends on every x_n: dx lacks the term −x̂·Σ_n(dx̂_n·x̂_n)/(N·σ) that "
+                    "flows back through the variance", through_var=False),
+        _bn_mistake("treated the batch mean and variance as constants",
+                    "dx = γ·dy/σ is the gradient when μ and σ² are fixed numbers (eval mode); in "
+                    "train mode they are computed from the batch, and both paths add a term",
+                    through_mean=False, through_var=False),
+        _bn_mistake("summed over the wrong axis",
+                    "summed over the features (axis=1); the statistics, dγ and dβ belong to "
+                    "each feature and sum over the batch, axis=0", axis=1),
+        _bn_mistake("used the running statistics in train mode",
+                    "normalized with running_mean and running_var; the forward pass in train "
+                    "mode used the batch's own mean and variance, and so does its backward",
+                    running=True),
+        _bn_mistake("used the running statistics in train mode",
+                    "dx = γ·dy/√(running_var + ε) is the eval-mode backward; in train mode the "
+                    "batch's mean and variance were used, and both depend on x",
+                    running=True, through_mean=False, through_var=False),
+        _bn_mistake(_SWAPPED,
+                    "used the unbiased variance (divided by N − 1); the batch is normalized with "
+                    "the biased variance, Σ(x − μ)²/N, as np.var does by default", ddof=1),
+        _bn_mistake("forgot γ", "y = γ·x̂ + β, so dL/dx̂ = γ·dy before going back to x",
+                    use_gamma=False),
+        Mistake("forgot ε", "divided by √σ²; the normalization divides by √(σ² + ε)",
+                lambda x, g, b, rm, rv, eps, dy: _bn_grads(x, g, b, rm, rv, 0.0, dy)),
+    ),
+))
+
+
+# ----- 11: dropout ------------------------------------------------------------------------------
+# The mask comes from the uniforms u the caller drew, so the right answer is one definite array:
+# keep where u ≥ p, and scale what is kept by 1/(1 − p) (inverted dropout, as PyTorch).
+def _dropout_uniforms(shape, p, rng):
+    u = rng.uniform(0, 1, shape)
+    u.flat[:2] = rng.uniform(0, p), rng.uniform(p, 1)  # one dropped, one kept: mistakes show
+    return u
+
+
+def _dropout_forward_inputs(shape, rng):
+    N, D, training = shape
+    p = float(rng.uniform(0.2, 0.6))
+    return rng.standard_normal((N, D)), p, _dropout_uniforms((N, D), p, rng), training
+
+
+def _dropout_backward_inputs(shape, rng):
+    x, p, u, _ = _dropout_forward_inputs((*shape, True), rng)
+    return x, p, u, rng.standard_normal(shape)
+
+
+def _dropout_mask(p, u):
+    return (u >= p) / (1 - p)
+
+
+def _dropout_forward(x, p, u, training):
+    return x * _dropout_mask(p, u) if training else x.copy()
+
+
+def _mask_pattern(got, base, scale):
+    """The 0/1 pattern ``m`` (bool array) with ``got = base·m·scale``, or None if there is none."""
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != base.shape:
+        return None
+    kept = np.isclose(got, base * scale, rtol=1e-9, atol=0)
+    return kept if np.all(kept | (got == 0)) else None
+
+
+def _other_mask(base, scale, pattern):
+    """A test: is ``got`` ``base`` masked by some pattern other than ``pattern``, and scaled?"""
+    def test(got):
+        m = _mask_pattern(got, base, scale)
+        return m is not None and bool(np.any(m != pattern))
+    return test
+
+
+def _in_train(mistake):
+    """A forward mistake made in train mode; in eval mode the right answer (skipped)."""
+    return lambda x, p, u, training: mistake(x, p, u) if training else x
+
+
+_register(Exercise(
+    function="dropout_forward", file="ex11_dropout",
+    args=("x", "p", "u", "training"), outputs=("y",), wrt=(None,),
+    forward="train: y = x·[u ≥ p]/(1 − p); eval: y = x",
+    shape_names=("N", "D", "training"),
+    shapes=((1, 6, True), (4, 5, True), (3, 4, False), (6, 3, True), (1, 5, False)),
+    make_inputs=_dropout_forward_inputs,
+    reference=_dropout_forward,
+    sizes=_batch_and_features,
+    mistakes=(
+        Mistake("forgot the 1/(1 − p) scale",
+                "kept values must be divided by 1 − p, so that the expected output equals the "
+                "input and eval mode (no dropping) sees values of the same size",
+                _in_train(lambda x, p, u: x * (u >= p))),
+        Mistake("multiplied by 1 − p instead of dividing",
+                "inverted dropout divides the kept values by 1 − p (the keep probability) while "
+                "training; multiplying by it shrinks them twice",
+                _in_train(lambda x, p, u: x * (u >= p) * (1 - p))),
+        Mistake("took p as the keep probability",
+                "kept where u < p and divided by p; p is the probability of *dropping* a value, "
+                "so keep where u ≥ p and divide by 1 − p",
+                _in_train(lambda x, p, u: x * (u < p) / p)),
+        Mistake("drew its own mask instead of using u",
+                "the values are dropped with a pattern other than u ≥ p: build the mask from "
+                "the argument u, not from np.random, so that backward can use the same mask",
+                lambda x, p, u, training: _other_mask(x, 1 / (1 - p), u >= p) if training
+                else x),
+        *(Mistake("dropped in eval mode",
+                  "eval mode uses the whole network: y = x, with no mask and no scale (the "
+                  "1/(1 − p) while training already keeps the sizes the same)",
+                  lambda x, p, u, training, s=s: _dropout_forward(x, p, u, True) if training
+                  else _other_mask(x, s(p), np.ones(x.shape, bool)))
+          for s in (lambda p: 1 / (1 - p), lambda p: 1.0)),
+        Mistake("dropped nothing in train mode",
+                "returned x unchanged; in train mode each value is dropped where u < p and the "
+                "rest are scaled by 1/(1 − p)", lambda x, p, u, training: x),
+    ),
+))
+
+_register(Exercise(
+    function="dropout_backward", file="ex11_dropout",
+    args=("x", "p", "u", "grad_out"), outputs=("dx",), wrt=("x",),
+    forward="train mode: y = x·[u ≥ p]/(1 − p)",
+    shape_names=("N", "D"), shapes=((1, 6), (4, 5), (6, 3), (3, 8)),
+    make_inputs=_dropout_backward_inputs,
+    reference=lambda x, p, u, grad_out: grad_out * _dropout_mask(p, u),
+    loss=lambda x, p, u, grad_out: float(np.sum(_dropout_forward(x, p, u, True) * grad_out)),
+    sizes=_batch_and_features,
+    mistakes=(
+        Mistake("forgot the 1/(1 − p) scale",
+                "y = x·mask with mask = [u ≥ p]/(1 − p), so dx = grad_out·mask, scale included",
+                lambda x, p, u, g: g * (u >= p)),
+        Mistake("drew a new mask in backward",
+                "the gradient flows only where the forward pass kept the value: rebuild the "
+                "forward's mask from u (a layer keeps it in its cache); a fresh random mask "
+                "sends gradient to values that were dropped",
+                lambda x, p, u, g: _other_mask(g, 1 / (1 - p), u >= p)),
+        Mistake("forgot the mask", "returned grad_out unchanged: that is the eval-mode backward; "
+                "in train mode a dropped value had no effect on the loss, so its gradient is 0",
+                lambda x, p, u, g: g),
     ),
 ))
 
