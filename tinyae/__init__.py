@@ -12,9 +12,10 @@ Five lines to train on the built-in digits::
     history = model.fit(X_train, loss="bce", epochs=50, validation_data=X_test)
 """
 
-from . import backend, gradcheck
+from . import augment, backend, compression, gradcheck, regularizers
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .backend import get_backend, set_backend
+from .classifier import Softmax, SoftmaxClassifier, SoftmaxCrossEntropy
 from .datasets import add_noise, load_array, load_digits, load_mnist, train_test_split
 from .io import load
 from .layers import Dense
@@ -22,7 +23,9 @@ from .losses import MSE, BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from .model import Autoencoder
 from .module import Module, Sequential
 from .optim import SGD, Adam
+from .regularizers import KLSparsity, L1Activity, WeightDecay
 from .train import Callback, EarlyStopping, History
+from .vae import GaussianKL, VariationalAutoencoder
 
 __version__ = "0.1.0"
 
@@ -31,4 +34,8 @@ __all__ = [
     "Callback", "Dense", "EarlyStopping", "History", "Identity", "LeakyReLU", "MSE", "Module",
     "ReLU", "Sequential", "Sigmoid", "Tanh", "add_noise", "backend", "get_backend", "gradcheck",
     "load", "load_array", "load_digits", "load_mnist", "set_backend", "train_test_split",
+    # variants and uses (issue 7)
+    "GaussianKL", "KLSparsity", "L1Activity", "Softmax", "SoftmaxClassifier",
+    "SoftmaxCrossEntropy", "VariationalAutoencoder", "WeightDecay", "augment", "compression",
+    "regularizers",
 ]

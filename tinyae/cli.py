@@ -1,9 +1,12 @@
-"""The ``tinyae`` command: ``train``, ``reconstruct``, ``encode``, ``check``.
+"""The ``tinyae`` command: ``train``, ``reconstruct``, ``encode``, ``sample``, ``check``.
 
 ``tinyae train`` with no arguments trains the shallow autoencoder
 x̂ = σ(W2·σ(W1·x + b1) + b2) (ReLU hidden units, 16-number code) on the
 built-in digits, compares it with PCA at the same code size, and writes the
 model, ``metrics.json`` and pictures to a new folder under ``runs/``.
+The variants: ``--noise KIND:LEVEL`` (denoising), ``--sparsity RHO:BETA``,
+``--l1 LAMBDA`` and ``--weight-decay LAMBDA`` (sparse), ``--variational`` (VAE);
+``tinyae sample MODEL N OUT.png`` draws new images from a variational model.
 """
 
 import argparse
@@ -78,6 +81,29 @@ def _noise(text):
         raise argparse.ArgumentTypeError(f"noise level must be a number, got {level!r}") from None
 
 
+def _nonnegative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not 0 <= value < np.inf:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _sparsity(text):
+    rho, sep, beta = text.partition(":")
+    try:
+        rho, beta = float(rho), float(beta) if sep else 3.0
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected RHO:BETA such as 0.05:3, got {text!r}") from None
+    if not 0 < rho < 1 or not 0 <= beta < np.inf:
+        raise argparse.ArgumentTypeError(
+            f"expected RHO:BETA with RHO in (0, 1) and BETA >= 0, such as 0.05:3, got {text!r}")
+    return rho, beta
+
+
 def build_parser():
     parser = _Parser(prog="tinyae", description="Autoencoders written by hand in NumPy.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -93,8 +119,9 @@ def build_parser():
     t.add_argument("--hidden-sizes", type=_sizes, default=[],
                    help="hidden layers between input and code for a deep model, e.g. 32 or "
                    "256,64 (default: none, the shallow model)")
-    t.add_argument("--activation", choices=ACTIVATIONS, default="relu",
-                   help="hidden activation (default relu)")
+    t.add_argument("--activation", choices=ACTIVATIONS, default=None,
+                   help="hidden activation (default relu; sigmoid for a shallow --sparsity "
+                   "model)")
     t.add_argument("--output", choices=["sigmoid", "identity"], default="sigmoid",
                    help="output activation (default sigmoid)")
     t.add_argument("--loss", choices=["bce", "mse"], default="bce",
@@ -106,7 +133,18 @@ def build_parser():
     t.add_argument("--epochs", type=_positive_int, default=100)
     t.add_argument("--batch-size", type=_positive_int, default=32)
     t.add_argument("--noise", type=_noise, default=None, metavar="KIND:LEVEL",
-                   help="denoising: corrupt inputs with gaussian, masking or salt_pepper noise")
+                   help="denoising: corrupt inputs with gaussian, masking or salt_pepper noise "
+                   "(fresh each batch); the metrics then report the error on noisy test images")
+    t.add_argument("--sparsity", type=_sparsity, default=None, metavar="RHO:BETA",
+                   help="sparse autoencoder: KL penalty pulling each code unit's mean "
+                   "activation to RHO, with weight BETA (e.g. 0.05:3); makes the code sigmoid")
+    t.add_argument("--l1", type=_nonnegative_float, default=None, metavar="LAMBDA",
+                   help="L1 penalty LAMBDA on the code activations")
+    t.add_argument("--weight-decay", type=_nonnegative_float, default=None, metavar="LAMBDA",
+                   help="L2 weight decay (LAMBDA/2)·ΣW² on the weight matrices")
+    t.add_argument("--variational", action="store_true",
+                   help="train a variational autoencoder (ELBO loss; hidden layers from "
+                   "--hidden-sizes, default 64); then try tinyae sample")
     t.add_argument("--test-size", type=_fraction, default=0.2,
                    help="held-out fraction (default 0.2; MNIST uses its own test set)")
     t.add_argument("--seed", type=int, default=0)
@@ -124,6 +162,16 @@ def build_parser():
         p.add_argument("input", type=Path, help="a .npy/.npz/.csv file of shape (n, d)")
         p.add_argument("output", type=Path, help="where to write the result (.npy)")
         p.set_defaults(func=cmd_apply, what=name)
+
+    s = sub.add_parser("sample", help="draw new images from a variational model",
+                       description="Decode N codes drawn from the prior N(0, I) of a model "
+                       "trained with tinyae train --variational.")
+    s.add_argument("model", type=Path, help="a variational model saved by tinyae train")
+    s.add_argument("n", type=_positive_int, metavar="N", help="number of images")
+    s.add_argument("output", type=Path, help="OUTPUT.png (a grid of images) or OUTPUT.npy")
+    s.add_argument("--seed", type=int, default=0, help="seed of the codes drawn (default 0)")
+    s.add_argument("--ncols", type=_positive_int, default=10, help="images per row (png)")
+    s.set_defaults(func=cmd_sample)
 
     c = sub.add_parser("check", help="grade a gradient exercise: tinyae check FILE.py")
     c.add_argument("args", nargs=argparse.REMAINDER)
@@ -178,31 +226,60 @@ def _output_folder(out, name, overwrite):
     return out
 
 
+def build_model(args, n_inputs):
+    """The model the ``train`` options describe: plain, denoising, sparse or variational."""
+    from .model import Autoencoder
+    from .vae import VariationalAutoencoder
+
+    penalized = args.sparsity or args.l1 is not None or args.weight_decay is not None
+    if args.variational:
+        if penalized:
+            raise ValueError("--sparsity, --l1 and --weight-decay apply to the plain "
+                             "autoencoder, not to --variational")
+        sizes = [n_inputs, *(args.hidden_sizes or [64]), args.code]
+        return VariationalAutoencoder.deep(sizes, hidden=args.activation or "relu",
+                                           output=args.output, seed=args.seed,
+                                           dtype=args.dtype), sizes
+    sizes = [n_inputs, *args.hidden_sizes, args.code]
+    penalties = dict(sparsity=args.sparsity, l1=args.l1, weight_decay=args.weight_decay)
+    if args.hidden_sizes:
+        code = "sigmoid" if args.sparsity else "identity"
+        model = Autoencoder.deep(sizes, hidden=args.activation or "relu", output=args.output,
+                                 code=code, seed=args.seed, dtype=args.dtype, **penalties)
+    else:
+        activation = args.activation or ("sigmoid" if args.sparsity else "relu")
+        if args.sparsity and activation != "sigmoid":
+            raise ValueError(f"--sparsity needs a sigmoid code, but --activation is "
+                             f"{activation}: drop --activation or use --activation sigmoid")
+        model = Autoencoder.shallow(n_inputs, args.code, hidden=activation,
+                                    output=args.output, seed=args.seed, dtype=args.dtype,
+                                    **penalties)
+    return model, sizes
+
+
 def cmd_train(args):
     from . import plots
-    from .model import Autoencoder
+    from .datasets import add_noise
     from .optim import SGD, Adam
     from .pca import PCA
 
     X_train, y_train, X_test, y_test, shape, name = load_data(
         args.data, args.test_size, args.seed, args.dtype)
+    model, sizes = build_model(args, X_train.shape[1])
     out = _output_folder(args.out, name, args.overwrite)
-    sizes = [X_train.shape[1], *args.hidden_sizes, args.code]
-    if args.hidden_sizes:
-        model = Autoencoder.deep(sizes, hidden=args.activation, output=args.output,
-                                 seed=args.seed, dtype=args.dtype)
-    else:
-        model = Autoencoder.shallow(sizes[0], args.code, hidden=args.activation,
-                                    output=args.output, seed=args.seed, dtype=args.dtype)
     if args.optimizer == "adam":
         optimizer = Adam(lr=args.lr or 3e-3)
     else:
         optimizer = SGD(lr=args.lr or 0.05, momentum=args.momentum)
+    variational = args.variational
     say = (lambda *a: None) if args.quiet else print
     say(f"data: {name}, {len(X_train)} training and {len(X_test)} test images of "
         f"{X_train.shape[1]} pixels")
-    say(f"model: {' -> '.join(map(str, sizes + sizes[-2::-1]))}, {model.n_parameters():,} "
-        f"parameters; {args.loss} loss, {optimizer!r}, {args.epochs} epochs")
+    kind = "variational autoencoder, " if variational else ""
+    extras = "".join(f"; {p!r}" for p in getattr(model, "penalties", []))
+    say(f"model: {kind}{' -> '.join(map(str, sizes + sizes[-2::-1]))}, "
+        f"{model.n_parameters():,} parameters; {args.loss} loss{extras}, {optimizer!r}, "
+        f"{args.epochs} epochs")
     start = time.perf_counter()
     history = model.fit(X_train, loss=args.loss, optimizer=optimizer, epochs=args.epochs,
                         batch_size=args.batch_size, validation_data=X_test, seed=args.seed,
@@ -210,44 +287,88 @@ def cmd_train(args):
     seconds = time.perf_counter() - start
 
     pca = PCA(args.code).fit(X_train)
-    errors = {"train_error": model.evaluate(X_train, "mse"),
-              "test_error": model.evaluate(X_test, "mse"),
+    errors = {"train_error": model.reconstruction_error(X_train),
+              "test_error": model.reconstruction_error(X_test),
               "pca_train_error": pca.reconstruction_error(X_train),
               "pca_test_error": pca.reconstruction_error(X_test)}
+    extra = {}
+    if variational:
+        extra["elbo"] = {"train": -model.evaluate(X_train, args.loss),
+                         "test": -model.evaluate(X_test, args.loss),
+                         "note": f"per image: −({args.loss} reconstruction + KL), eval-mode "
+                                 "noise; history.train_loss is −ELBO per epoch"}
+    if args.sparsity or args.l1 is not None:
+        codes = model.encode(X_test)
+        extra["code_activation"] = {"mean": float(codes.mean()),
+                                    "rho": args.sparsity[0] if args.sparsity else None,
+                                    "fraction_below_0.1": float(np.mean(codes < 0.1))}
+    if args.noise:
+        X_noisy = add_noise(X_test, args.noise[0], args.noise[1], seed=args.seed + 1)
+        extra["denoising"] = {
+            "noise": list(args.noise),
+            "noisy_input_error": float(np.sum((X_noisy - X_test) ** 2) / len(X_test)),
+            "model_error": model.reconstruction_error(X_noisy, X_test),
+            "pca_error": float(np.sum((pca.reconstruct(X_noisy) - X_test) ** 2)
+                               / len(X_test)),
+            "note": "squared error per image of the clean test images against the "
+                    "reconstruction of their noisy copies"}
     model.save(out / "model.npz")
     metrics = {"data": name, "n_train": len(X_train), "n_test": len(X_test),
-               "sizes": sizes, "code_size": args.code, "n_parameters": model.n_parameters(),
+               "model": type(model).__name__, "sizes": sizes, "code_size": args.code,
+               "n_parameters": model.n_parameters(),
+               "penalties": [repr(p) for p in getattr(model, "penalties", [])],
                "loss": args.loss, "optimizer": repr(optimizer), "epochs": history.epochs,
                "batch_size": args.batch_size, "seed": args.seed, "dtype": args.dtype,
                "noise": list(args.noise) if args.noise else None,
                "error": "squared error summed over pixels, mean over images",
-               **errors, "seconds": seconds, "history": history.to_dict()}
+               **errors, **extra, "seconds": seconds, "history": history.to_dict()}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
 
     X_show = X_test[:10]
     plots.plot_reconstructions(X_show, [pca.reconstruct(X_show), model.reconstruct(X_show)],
                                image_shape=shape, path=out / "reconstructions.png",
                                row_labels=("original", f"PCA-{args.code}", "autoencoder"))
-    plots.plot_loss_curves(history, path=out / "loss.png", title=f"{args.loss} loss per image")
+    title = "−ELBO per image" if variational else f"{args.loss} loss per image"
+    plots.plot_loss_curves(history, path=out / "loss.png", title=title)
     plots.plot_codes(model.encode(X_test), y_test, path=out / "codes.png",
                      title=f"codes of the test images ({args.code} numbers each)")
     if shape is not None:
-        plots.plot_filters(model.encoder.layers[0].params["W"], image_shape=shape,
-                           path=out / "filters.png", title="encoder filters (first layer)")
+        plots.plot_filters(model, image_shape=shape, path=out / "filters.png",
+                           title="encoder filters (first layer)")
         # walk between two different digits when labels tell which is which
         b = 1 if y_test is None else int(np.argmax(y_test != y_test[0]))
         plots.plot_interpolation(model, X_test[0], X_test[b], steps=8, image_shape=shape,
                                  path=out / "interpolation.png")
+        if variational:
+            plots.plot_image_grid(model.sample(40, seed=args.seed), image_shape=shape,
+                                  path=out / "samples.png", title="new images from N(0, I)")
+        if args.noise:
+            plots.plot_reconstructions(
+                X_show, [X_noisy[:10], model.reconstruct(X_noisy[:10])], image_shape=shape,
+                path=out / "denoising.png", row_labels=("clean", "noisy", "denoised"))
 
     print(f"\nsquared error per image      train    test   ({history.epochs} epochs, "
           f"{seconds:.1f} s)")
-    print(f"  autoencoder (code {args.code:>3})  {errors['train_error']:7.3f} "
+    label = "VAE means  " if variational else "autoencoder"
+    print(f"  {label} (code {args.code:>3})  {errors['train_error']:7.3f} "
           f"{errors['test_error']:7.3f}")
     print(f"  PCA         ({args.code:>3} comps) {errors['pca_train_error']:7.3f} "
           f"{errors['pca_test_error']:7.3f}")
     change = 1 - errors["test_error"] / errors["pca_test_error"]
     print(f"  the autoencoder's test error is {abs(change):.0%} "
           f"{'lower' if change > 0 else 'higher'} than PCA's at the same code size")
+    if variational:
+        print(f"  ELBO per image: train {extra['elbo']['train']:.3f}, test "
+              f"{extra['elbo']['test']:.3f} (first epoch {-history.train_loss[0]:.3f})")
+    if "code_activation" in extra:
+        act = extra["code_activation"]
+        target = f" (target rho {act['rho']:g})" if act["rho"] is not None else ""
+        print(f"  mean code activation on the test images: {act['mean']:.4f}{target}")
+    if args.noise:
+        d = extra["denoising"]
+        print(f"  noisy test images ({args.noise[0]}:{args.noise[1]:g}): error of the noisy "
+              f"input {d['noisy_input_error']:.3f}, denoised by the model "
+              f"{d['model_error']:.3f}, by PCA {d['pca_error']:.3f}")
     print(f"wrote {out}/: model.npz, metrics.json, " +
           ", ".join(sorted(p.name for p in out.glob("*.png"))))
     return 0
@@ -267,6 +388,30 @@ def cmd_apply(args):
     np.save(tmp, result)
     os.replace(tmp, out)
     print(f"wrote {out}: {args.what} of {len(X)} rows, shape {result.shape}")
+    return 0
+
+
+# ----- tinyae sample ----------------------------------------------------------------------
+def cmd_sample(args):
+    from . import plots
+    from .io import load
+    from .vae import VariationalAutoencoder
+
+    if args.output.suffix not in (".png", ".npy"):
+        raise ValueError(f"OUTPUT must end in .png or .npy, got {args.output}")
+    model = load(args.model)
+    if not isinstance(model, VariationalAutoencoder):
+        raise ValueError(f"{args.model} holds a model of class {type(model).__name__}, not "
+                         "a variational one: only a VAE has a prior to sample codes from; "
+                         "train one with tinyae train --variational")
+    images = model.sample(args.n, seed=args.seed)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    if args.output.suffix == ".npy":
+        np.save(args.output, images)
+    else:
+        plots.plot_image_grid(images, ncols=args.ncols, path=args.output,
+                              title=f"{args.n} images decoded from z ~ N(0, I)")
+    print(f"wrote {args.output}: {args.n} images of {images.shape[1]} pixels")
     return 0
 
 

@@ -13,6 +13,13 @@ from .activations import Sigmoid, get_activation
 from .layers import Dense
 from .losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, get_loss
 from .module import Module, Sequential, as_rng, module_to_config
+from .regularizers import (
+    KLSparsity,
+    make_penalties,
+    penalty_from_config,
+    penalty_to_config,
+    weight_matrices,
+)
 from .train import evaluate, fit
 
 _INIT_FOR = {"relu": "he", "leaky_relu": "he"}  # everything else: glorot
@@ -22,22 +29,56 @@ def _init_for(activation):
     return _INIT_FOR.get(activation, "glorot")
 
 
+def fuse_output(decoder, loss):
+    """The decoder layers to run and the loss to use, fusing a final sigmoid into BCE.
+
+    When the decoder ends in a :class:`Sigmoid` and the loss is binary
+    cross-entropy, returns the layers without the sigmoid and
+    :class:`BinaryCrossEntropyWithLogits`: the loss is computed from the logits
+    (no ``log 0``) and the gradient entering the decoder is ``(x̂ − x)/N``.
+    Otherwise returns all the layers and the loss unchanged.
+    """
+    loss = get_loss(loss)
+    layers = decoder.layers
+    if isinstance(loss, BinaryCrossEntropy) and layers and isinstance(layers[-1], Sigmoid):
+        return layers[:-1], BinaryCrossEntropyWithLogits()
+    return layers, loss
+
+
+def run_in_eval(model, net, X, batch_size):
+    """Run ``net`` (a part of ``model``) on ``X`` in eval mode, ``batch_size`` rows at a time."""
+    was_training = model.training
+    model.eval()
+    try:
+        return np.concatenate([net.forward(X[i:i + batch_size])
+                               for i in range(0, len(X), batch_size)])
+    finally:
+        model.train(was_training)
+
+
 class Autoencoder(Module):
     """An encoder and a decoder, each a :class:`Sequential`.
 
     Parameters
     ----------
     encoder, decoder : Sequential or list of Module
+    penalties : list of Penalty, optional
+        Terms added to the loss (see :mod:`tinyae.regularizers`): activity
+        penalties on the code (:class:`~tinyae.regularizers.KLSparsity`,
+        :class:`~tinyae.regularizers.L1Activity`) and
+        :class:`~tinyae.regularizers.WeightDecay` on the weight matrices.
+        Saved with the model.
 
     Shapes: ``x`` is ``(N, D)``, the code ``z = encoder(x)`` is ``(N, K)`` and the
     reconstruction ``x̂ = decoder(z)`` is ``(N, D)`` again.
 
-    Backward: ``dL/dz = decoder.backward(dL/dx̂)``, then
-    ``dL/dx = encoder.backward(dL/dz)``; every layer's ``grads`` are filled on the way.
+    Backward: ``dL/dz = decoder.backward(dL/dx̂)`` (plus ``dΩ/dz`` of each code
+    penalty), then ``dL/dx = encoder.backward(dL/dz)``; every layer's ``grads``
+    are filled on the way, and weight decay adds ``λW`` to each ``dW`` at the end.
     Parameter names are ``"encoder.0.W"``, ``"decoder.2.b"``, ...
     """
 
-    def __init__(self, encoder, decoder):
+    def __init__(self, encoder, decoder, penalties=None):
         super().__init__()
         self.encoder = encoder if isinstance(encoder, Sequential) else Sequential(encoder)
         self.decoder = decoder if isinstance(decoder, Sequential) else Sequential(decoder)
@@ -46,24 +87,40 @@ class Autoencoder(Module):
             raise ValueError("Autoencoder needs an encoder that starts with a Dense layer")
         self.n_inputs = first.n_in
         self.dtype = first.dtype
+        self.penalties = list(penalties or [])
+        self.terms = None  # the parts of the last objective, when there are penalties
+        for p in self.penalties:
+            if not hasattr(p, "on") or p.on not in ("code", "weights"):
+                raise TypeError(f"Autoencoder penalties must be Penalty objects from "
+                                f"tinyae.regularizers, got {p!r}")
+        last = self.encoder.layers[-1]
+        if any(isinstance(p, KLSparsity) for p in self.penalties) and not isinstance(last,
+                                                                                      Sigmoid):
+            raise ValueError(
+                f"KLSparsity needs a sigmoid code (activations in (0, 1)), but the encoder "
+                f"ends in {last!r}: use Autoencoder.shallow(..., hidden='sigmoid') or "
+                "Autoencoder.deep(..., code='sigmoid')")
 
     # ----- constructors -----------------------------------------------------------
     @classmethod
     def shallow(cls, n_inputs, n_hidden, hidden="relu", output="sigmoid", seed=0,
-                dtype=np.float64):
+                dtype=np.float64, sparsity=None, l1=None, weight_decay=None):
         """One hidden layer: ``x̂ = f_out(f_hid(x @ W1 + b1) @ W2 + b2)``.
 
         With the defaults ``hidden="relu"``, ``output="sigmoid"``; with
         ``hidden="sigmoid"`` it is the textbook ``x̂ = σ(W2·σ(W1·x + b1) + b2)``.
         The code is the hidden activation ``h = f_hid(x @ W1 + b1)``, shape (N, n_hidden).
         Weights use He init before ReLU-like units and Glorot init otherwise.
+        ``sparsity``, ``l1`` and ``weight_decay`` add penalties, as in :meth:`deep`
+        (``sparsity`` needs ``hidden="sigmoid"``): the sparse autoencoder.
         """
         return cls.deep([n_inputs, n_hidden], hidden=hidden, output=output, code=hidden,
-                        seed=seed, dtype=dtype)
+                        seed=seed, dtype=dtype, sparsity=sparsity, l1=l1,
+                        weight_decay=weight_decay)
 
     @classmethod
     def deep(cls, sizes, hidden="relu", output="sigmoid", code="identity", seed=0,
-             dtype=np.float64):
+             dtype=np.float64, sparsity=None, l1=None, weight_decay=None):
         """A mirrored stack: ``sizes=[784, 256, 64]`` builds 784→256→64→256→784.
 
         Parameters
@@ -80,7 +137,14 @@ class Autoencoder(Module):
             Salakhutdinov (2006), so the code is not clipped at zero.
         seed : int or numpy.random.Generator
         dtype : float32 or float64
+        sparsity : (rho, beta), optional
+            :class:`~tinyae.regularizers.KLSparsity` on the code (needs ``code="sigmoid"``).
+        l1 : float, optional
+            :class:`~tinyae.regularizers.L1Activity` weight on the code.
+        weight_decay : float, optional
+            :class:`~tinyae.regularizers.WeightDecay` weight on every ``W``.
         """
+        penalties = make_penalties(sparsity, l1, weight_decay)
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes must list at least two positive sizes, got {sizes}")
@@ -95,7 +159,7 @@ class Autoencoder(Module):
         decoder = []
         for n_in, n_out, act in zip(back[:-1], back[1:], acts):
             decoder += [Dense(n_in, n_out, _init_for(act), rng, dtype), get_activation(act)]
-        return cls(encoder, decoder)
+        return cls(encoder, decoder, penalties)
 
     # ----- the module protocol ----------------------------------------------------
     def check_input(self, X):
@@ -112,32 +176,47 @@ class Autoencoder(Module):
         return self.encoder.backward(self.decoder.backward(grad_out))
 
     def loss_and_backward(self, x, target, loss, backward=True):
-        """One forward pass, the loss, and (unless ``backward=False``) the backward pass.
+        """One forward pass, the objective, and (unless ``backward=False``) the backward pass.
 
-        When the decoder ends in a :class:`Sigmoid` and the loss is binary
-        cross-entropy, the sigmoid and the loss are fused
-        (:class:`BinaryCrossEntropyWithLogits`): the loss is computed from the
-        logits and the gradient entering the decoder is ``(x̂ − x)/N``. The value
-        is the same cross-entropy, only computed without ``log 0``.
+        The objective is the reconstruction loss plus every penalty:
+        ``J = L(x̂, target) + Σ Ω``. When the decoder ends in a :class:`Sigmoid`
+        and the loss is binary cross-entropy, the sigmoid and the loss are fused
+        (:func:`fuse_output`): the gradient entering the decoder is ``(x̂ − x)/N``.
+
+        Backward, term by term: the decoder's backward gives ``dL/dh`` on the code
+        ``h``; each code penalty adds its ``dΩ/dh``; the encoder's backward takes
+        the sum; weight decay then adds ``λW`` to each ``dW``.
 
         Returns
         -------
-        float : the loss value.
+        float : the objective ``J`` (just the loss when there are no penalties).
         """
-        loss = get_loss(loss)
-        layers = self.decoder.layers
-        if isinstance(loss, BinaryCrossEntropy) and isinstance(layers[-1], Sigmoid):
-            layers = layers[:-1]
-            loss = BinaryCrossEntropyWithLogits()
+        layers, loss = fuse_output(self.decoder, loss)
         h = self.encoder.forward(self.check_input(x))
+        a = h
         for layer in layers:
-            h = layer.forward(h)
-        value = loss.forward(h, target)
+            a = layer.forward(a)
+        value = loss.forward(a, target)
+        on_code = [p for p in self.penalties if p.on == "code"]
+        on_weights = [p for p in self.penalties if p.on == "weights"]
+        weights = weight_matrices(self) if on_weights else []
+        terms = {"reconstruction": value}
+        for i, p in enumerate(on_code + on_weights):
+            name = type(p).__name__
+            name = f"{name}_{i}" if name in terms else name  # two penalties of one kind
+            terms[name] = p.forward(h if p.on == "code" else [W for _, W, _ in weights])
+        value = sum(terms.values())
+        self.terms = terms if self.penalties else None
         if backward:
             g = loss.backward()
             for layer in reversed(layers):
                 g = layer.backward(g)
+            for p in on_code:
+                g = g + p.backward()
             self.encoder.backward(g)
+            for p in on_weights:  # after backward, which overwrote every dW
+                for (_, _, dW), dOmega in zip(weights, p.backward()):
+                    dW += dOmega
         return value
 
     def train(self, mode=True):
@@ -196,8 +275,21 @@ class Autoencoder(Module):
                    early_stopping=early_stopping, noise=noise)
 
     def evaluate(self, X, loss="mse", batch_size=1024):
-        """Mean loss per sample on ``X`` in eval mode (e.g. squared error per image)."""
+        """Mean objective per sample on ``X`` in eval mode (e.g. squared error per image).
+
+        The same number training minimizes, so penalties are included; for the
+        reconstruction error alone use :meth:`reconstruction_error`.
+        """
         return evaluate(self, X, loss, batch_size)
+
+    def reconstruction_error(self, X, target=None, loss="mse"):
+        """Reconstruction loss per sample of ``reconstruct(X)`` against ``target`` (default ``X``).
+
+        No penalty is added. Denoising: ``reconstruction_error(X_noisy, X_clean)``.
+        """
+        X = self.check_input(X)
+        target = X if target is None else self.check_input(target)
+        return get_loss(loss).forward(self.reconstruct(X), target)
 
     def save(self, path):
         """Save architecture and weights to one ``.npz`` file (see :mod:`tinyae.io`)."""
@@ -207,14 +299,7 @@ class Autoencoder(Module):
 
     # ----- using a model ----------------------------------------------------------
     def _in_eval(self, net, X, batch_size):
-        """Run ``net`` on ``X`` in eval mode, ``batch_size`` rows at a time."""
-        was_training = self.training
-        self.eval()
-        try:
-            return np.concatenate([net.forward(X[i:i + batch_size])
-                                   for i in range(0, len(X), batch_size)])
-        finally:
-            self.train(was_training)
+        return run_in_eval(self, net, X, batch_size)
 
     def encode(self, X, batch_size=4096):
         """Codes ``z = encoder(X)``: (N, D) -> (N, K), in eval mode."""
@@ -229,6 +314,13 @@ class Autoencoder(Module):
         """``x̂ = decoder(encoder(X))``: (N, D) -> (N, D), in eval mode."""
         return self.decode(self.encode(X, batch_size), batch_size)
 
+    def interpolate(self, x_a, x_b, steps=10):
+        """Decode ``(1 − t)·z_a + t·z_b`` for ``steps`` values of t from 0 to 1: (steps, D).
+
+        ``z_a``, ``z_b`` are the codes of the images ``x_a`` and ``x_b`` (each (D,) or (1, D)).
+        """
+        return interpolate(self, x_a, x_b, steps)
+
     @property
     def code_size(self):
         """Number of code units K (the width of the encoder's last Dense layer)."""
@@ -239,16 +331,35 @@ class Autoencoder(Module):
         return sum(p.size for p, _ in self.parameters())
 
     def config(self):
-        return {"encoder": [module_to_config(m) for m in self.encoder.layers],
-                "decoder": [module_to_config(m) for m in self.decoder.layers]}
+        config = {"encoder": [module_to_config(m) for m in self.encoder.layers],
+                  "decoder": [module_to_config(m) for m in self.decoder.layers]}
+        if self.penalties:
+            config["penalties"] = [penalty_to_config(p) for p in self.penalties]
+        return config
 
     @classmethod
-    def from_config(cls, encoder, decoder):
-        return cls(Sequential.from_config(encoder), Sequential.from_config(decoder))
+    def from_config(cls, encoder, decoder, penalties=()):
+        return cls(Sequential.from_config(encoder), Sequential.from_config(decoder),
+                   [penalty_from_config(p) for p in penalties])
 
     def __repr__(self):
         enc = " -> ".join(repr(m) for m in self.encoder.layers)
         dec = " -> ".join(repr(m) for m in self.decoder.layers)
-        return (f"Autoencoder(\n  encoder: {enc}\n  decoder: {dec}\n"
+        pens = f"  penalties: {self.penalties}\n" if self.penalties else ""
+        return (f"Autoencoder(\n  encoder: {enc}\n  decoder: {dec}\n{pens}"
                 f"  {self.n_parameters():,} parameters, code size {self.code_size}, "
                 f"{self.dtype.name}\n)")
+
+
+def interpolate(model, x_a, x_b, steps=10):
+    """Decoded images along the straight line from ``encode(x_a)`` to ``encode(x_b)``.
+
+    Returns an array (steps, D): row i decodes ``(1 − t_i)·z_a + t_i·z_b`` with
+    ``t_i = i/(steps − 1)``, so the first and last rows reconstruct ``x_a`` and ``x_b``.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+        raise ValueError(f"interpolate needs steps >= 2, got {steps!r}")
+    ends = np.stack([np.ravel(x_a), np.ravel(x_b)])
+    z_a, z_b = model.encode(ends)
+    t = np.linspace(0.0, 1.0, int(steps), dtype=z_a.dtype)[:, None]
+    return model.decode((1 - t) * z_a + t * z_b)

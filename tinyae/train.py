@@ -38,6 +38,11 @@ class History:
         Seconds per epoch.
     lr : list of float
         Learning rate in use during each epoch.
+    terms : dict of str -> list of float
+        The parts of the training objective, averaged over each epoch, for a
+        model that reports them in ``model.terms`` (a dict of floats set by
+        ``loss_and_backward``): e.g. ``"reconstruction"`` and ``"kl"`` for a
+        variational autoencoder, whose ``train_loss`` is −ELBO = reconstruction + kl.
     stopped_early : bool
     """
 
@@ -45,6 +50,7 @@ class History:
     val_loss: list = field(default_factory=list)
     epoch_time: list = field(default_factory=list)
     lr: list = field(default_factory=list)
+    terms: dict = field(default_factory=dict)
     stopped_early: bool = False
 
     @property
@@ -53,7 +59,7 @@ class History:
 
     def to_dict(self):
         return {"train_loss": self.train_loss, "val_loss": self.val_loss,
-                "epoch_time": self.epoch_time, "lr": self.lr,
+                "epoch_time": self.epoch_time, "lr": self.lr, "terms": self.terms,
                 "stopped_early": self.stopped_early}
 
 
@@ -149,9 +155,15 @@ class _Progress:
         if not self.lines or ((epoch + 1) % every and epoch + 1 != self.epochs):
             return
         val = f"  val {history.val_loss[-1]:.4f}" if history.val_loss else ""
+        terms = "".join(f"  {k} {v[-1]:.4f}" for k, v in history.terms.items())
         end = "\r" + " " * 79 + "\r" if self.bar else ""
         print(f"{end}epoch {epoch + 1}/{self.epochs}  train {history.train_loss[-1]:.4f}{val}"
-              f"  {history.epoch_time[-1]:.2f}s", file=self.stream, flush=True)
+              f"{terms}  {history.epoch_time[-1]:.2f}s", file=self.stream, flush=True)
+
+
+def _check_target(model, target):
+    """Targets checked by the model: ``check_target`` (e.g. class labels) or ``check_input``."""
+    return getattr(model, "check_target", model.check_input)(target)
 
 
 def evaluate(model, X, loss="mse", batch_size=1024, target=None):
@@ -161,7 +173,9 @@ def evaluate(model, X, loss="mse", batch_size=1024, target=None):
     """
     loss_fn = get_loss(loss)
     X = model.check_input(X)
-    target = X if target is None else model.check_input(target)
+    target = X if target is None else _check_target(model, target)
+    if len(target) != len(X):
+        raise ValueError(f"evaluate: {len(X)} inputs but {len(target)} targets")
     was_training = model.training
     model.eval()
     try:
@@ -184,16 +198,34 @@ def _check_noise(noise):
 
 
 def fit(model, X, loss="mse", optimizer=None, epochs=10, batch_size=64, validation_data=None,
-        shuffle=True, seed=0, verbose=1, callbacks=None, early_stopping=None, noise=None):
-    """Train ``model`` to reconstruct ``X``; see :meth:`Autoencoder.fit` for the arguments."""
+        shuffle=True, seed=0, verbose=1, callbacks=None, early_stopping=None, noise=None,
+        y=None):
+    """Train ``model`` to reconstruct ``X``; see :meth:`Autoencoder.fit` for the arguments.
+
+    With targets ``y`` (one per row of ``X``, e.g. class labels checked by
+    ``model.check_target``) the model learns ``X -> y`` instead, and
+    ``validation_data`` is a pair ``(X_val, y_val)``: the same loop trains a classifier.
+    """
     X = model.check_input(X)
+    if y is not None:
+        y = _check_target(model, y)
+        if len(y) != len(X):
+            raise ValueError(f"fit: X has {len(X)} rows but y has {len(y)} targets")
     if not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     loss_fn, noise = get_loss(loss), _check_noise(noise)
     optimizer = get_optimizer("adam" if optimizer is None else optimizer)
-    X_val = None if validation_data is None else model.check_input(validation_data)
+    X_val = y_val = None
+    if validation_data is not None:
+        if y is not None:
+            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+                raise ValueError("with targets y, validation_data must be a pair (X_val, y_val)")
+            X_val, y_val = validation_data
+        else:
+            X_val = validation_data
+        X_val = model.check_input(X_val)
     callbacks = list(callbacks or [])
     if early_stopping is not None:
         callbacks.append(early_stopping if isinstance(early_stopping, Callback)
@@ -208,24 +240,30 @@ def fit(model, X, loss="mse", optimizer=None, epochs=10, batch_size=64, validati
     for epoch in range(epochs):
         for cb in callbacks:
             cb.on_epoch_begin(epoch, state)
-        start, total = time.perf_counter(), 0.0
+        start, total, terms = time.perf_counter(), 0.0, {}
         order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
         for batch in range(n_batches):
-            x = X[order[batch * batch_size:(batch + 1) * batch_size]]
+            idx = order[batch * batch_size:(batch + 1) * batch_size]
+            x = X[idx]
+            target = x if y is None else y[idx]
             x_in = x if noise is None else add_noise(x, noise[0], noise[1], seed=rng)
             try:
-                value = model.loss_and_backward(x_in, x, loss_fn)
+                value = model.loss_and_backward(x_in, target, loss_fn)
             except NotFiniteError:  # X was checked, so an activation overflowed
                 value = np.nan
             _stop_if_diverged(value, model, epoch, batch, optimizer)
             optimizer.step(model.parameters())
             total += value * len(x)
+            for name, part in (getattr(model, "terms", None) or {}).items():
+                terms[name] = terms.get(name, 0.0) + part * len(x)
             progress.batch(epoch, batch, value, optimizer.lr)
         history = state.history
         history.train_loss.append(total / len(X))
+        for name, part in terms.items():
+            history.terms.setdefault(name, []).append(part / len(X))
         history.lr.append(optimizer.lr)
         if X_val is not None:
-            history.val_loss.append(evaluate(model, X_val, loss_fn))
+            history.val_loss.append(evaluate(model, X_val, loss_fn, target=y_val))
         history.epoch_time.append(time.perf_counter() - start)
         progress.epoch(epoch, history)
         for cb in callbacks:
