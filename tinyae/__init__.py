@@ -12,18 +12,24 @@ Five lines to train on the built-in digits::
     history = model.fit(X_train, loss="bce", epochs=50, validation_data=X_test)
 """
 
-from . import augment, backend, compression, gradcheck, regularizers
+from . import augment, backend, compression, errors, gradcheck, plots, regularizers, schedules
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .backend import get_backend, set_backend
 from .classifier import Softmax, SoftmaxClassifier, SoftmaxCrossEntropy
+from .conv import Conv2D, ConvTranspose2D, Flatten, MaxPool2D, Reshape, Upsample2D
 from .datasets import add_noise, load_array, load_digits, load_mnist, train_test_split
+from .errors import DivergenceError, TinyAEError
+from .images import load_cifar10, load_images
 from .io import load
 from .layers import Dense
 from .losses import MSE, BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from .model import Autoencoder
 from .module import Module, Sequential
-from .optim import SGD, Adam
+from .normalization import BatchNorm1d, BatchNorm2d, Dropout, LayerNorm
+from .optim import SGD, Adam, AdamW
+from .pca import PCA
 from .regularizers import KLSparsity, L1Activity, WeightDecay
+from .schedules import CosineDecay, ReduceLROnPlateau, StepDecay
 from .train import Callback, EarlyStopping, History
 from .vae import GaussianKL, VariationalAutoencoder
 
@@ -38,4 +44,9 @@ __all__ = [
     "GaussianKL", "KLSparsity", "L1Activity", "Softmax", "SoftmaxClassifier",
     "SoftmaxCrossEntropy", "VariationalAutoencoder", "WeightDecay", "augment", "compression",
     "regularizers",
+    # normalization, convolution, schedules, PCA, images, errors, plots
+    "AdamW", "BatchNorm1d", "BatchNorm2d", "Conv2D", "ConvTranspose2D", "CosineDecay",
+    "DivergenceError", "Dropout", "Flatten", "LayerNorm", "MaxPool2D", "PCA",
+    "ReduceLROnPlateau", "Reshape", "StepDecay", "TinyAEError", "Upsample2D", "errors",
+    "load_cifar10", "load_images", "plots", "schedules",
 ]
