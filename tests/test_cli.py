@@ -107,3 +107,36 @@ def test_python_dash_m_runs_the_same_command(tmp_path):
     result = subprocess.run([sys.executable, "-m", "tinyae", "train", "--epochs", "oops"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "positive integer" in result.stderr
+
+
+def test_train_conv_writes_the_same_outputs(tmp_path):
+    out = tmp_path / "conv"
+    assert main(["train", "--conv", "--channels", "4,8", "--epochs", "1", "--out", str(out),
+                 "--quiet"]) == 0
+    model = ta.load(out / "model.npz")
+    assert model.input_shape == (1, 8, 8)
+    assert type(model.encoder.layers[0]).__name__ == "Conv2D"
+    for name in ("model.npz", "metrics.json", "reconstructions.png", "filters.png",
+                 "interpolation.png", "codes.png", "loss.png"):
+        assert (out / name).exists(), name
+
+
+def test_train_deep_with_batchnorm_and_dropout(tmp_path):
+    out = tmp_path / "bn"
+    assert main(["train", "--hidden-sizes", "32", "--batchnorm", "--dropout", "0.1",
+                 "--epochs", "1", "--out", str(out), "--quiet"]) == 0
+    kinds = [type(m).__name__ for m in ta.load(out / "model.npz").encoder.layers]
+    assert "BatchNorm1d" in kinds and "Dropout" in kinds
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "--batchnorm"], "--hidden-sizes"),
+    (["train", "--dropout", "1.5", "--hidden-sizes", "8"], "probability"),
+    (["train", "--conv", "--variational"], "--conv"),
+])
+def test_bad_model_options(argv, message, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2 and message in capsys.readouterr().err

@@ -131,3 +131,37 @@ def test_bad_input_to_the_model():
         ta.Autoencoder.deep([64])
     with pytest.raises(ValueError, match="unknown activation"):
         ta.Autoencoder.shallow(4, 2, hidden="swish")
+
+
+def test_deep_with_batchnorm_and_dropout_only_on_hidden_layers(rng):
+    model = ta.Autoencoder.deep([10, 8, 3], hidden="relu", code="relu", batchnorm=True,
+                                dropout=0.2)
+    kinds = [type(m).__name__ for m in model.encoder.layers]
+    assert kinds == ["Dense", "BatchNorm1d", "ReLU", "Dropout", "Dense", "ReLU"]
+    report = check_model(model.train(), rng.random((6, 10)), "bce")
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("shape,strides", [((1, 28, 28), None), ((1, 8, 8), (1, 2)),
+                                           ((3, 7, 9), (2,))])
+def test_conv_autoencoder_restores_the_image_shape(shape, strides, rng):
+    channels = (3, 4)[:len(strides)] if strides else (3, 4)
+    model = ta.Autoencoder.conv(shape, channels=channels, code=5, strides=strides)
+    X = rng.random((2, *shape))
+    assert model.forward(X).shape == (2, *shape)
+    flat = model.reconstruct(X.reshape(2, -1))   # flat rows are accepted too
+    assert flat.shape == (2, *shape)
+
+
+def test_conv_autoencoder_gradient_check_and_training(rng, tmp_path):
+    model = ta.Autoencoder.conv((1, 8, 8), channels=(3, 4), code=4, strides=(1, 2))
+    report = check_model(model, rng.random((3, 64)), "bce")
+    assert report.passed, str(report)
+    X = ta.load_digits()[0][:300]
+    before = model.evaluate(X)
+    model.fit(X, loss="bce", epochs=3, batch_size=32, verbose=0, optimizer=ta.Adam(3e-3))
+    assert model.evaluate(X) < before
+    loaded = ta.load(model.save(tmp_path / "conv.npz"))
+    assert loaded.reconstruct(X[:5]).tobytes() == model.reconstruct(X[:5]).tobytes()
+    with pytest.raises(ShapeError, match=r"\(N, 1, 8, 8\) or flat rows \(N, 64\)"):
+        model.forward(np.zeros((2, 63)))

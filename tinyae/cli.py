@@ -104,6 +104,17 @@ def _sparsity(text):
     return rho, beta
 
 
+def _dropout(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), got {text!r}") \
+            from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), got {text!r}")
+    return value
+
+
 def build_parser():
     parser = _Parser(prog="tinyae", description="Autoencoders written by hand in NumPy.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -142,6 +153,14 @@ def build_parser():
                    help="L1 penalty LAMBDA on the code activations")
     t.add_argument("--weight-decay", type=_nonnegative_float, default=None, metavar="LAMBDA",
                    help="L2 weight decay (LAMBDA/2)·ΣW² on the weight matrices")
+    t.add_argument("--conv", action="store_true",
+                   help="a convolutional autoencoder (square gray images: digits, MNIST)")
+    t.add_argument("--channels", type=_sizes, default=[16, 32],
+                   help="with --conv: channels of each convolution (default 16,32)")
+    t.add_argument("--batchnorm", action="store_true",
+                   help="BatchNorm after each hidden layer of a deep model (--hidden-sizes)")
+    t.add_argument("--dropout", type=_dropout, default=0.0, metavar="P",
+                   help="Dropout with probability P after each hidden layer of a deep model")
     t.add_argument("--variational", action="store_true",
                    help="train a variational autoencoder (ELBO loss; hidden layers from "
                    "--hidden-sizes, default 64); then try tinyae sample")
@@ -226,12 +245,26 @@ def _output_folder(out, name, overwrite):
     return out
 
 
-def build_model(args, n_inputs):
-    """The model the ``train`` options describe: plain, denoising, sparse or variational."""
+def build_model(args, n_inputs, image_shape=None):
+    """The model the ``train`` options describe: plain, denoising, sparse, variational, conv."""
     from .model import Autoencoder
     from .vae import VariationalAutoencoder
 
     penalized = args.sparsity or args.l1 is not None or args.weight_decay is not None
+    if (args.batchnorm or args.dropout) and not args.hidden_sizes and not args.conv:
+        raise ValueError("--batchnorm and --dropout go between hidden layers: give "
+                         "--hidden-sizes too (e.g. --hidden-sizes 32)")
+    if args.conv:
+        if args.variational or penalized or args.hidden_sizes or image_shape is None:
+            raise ValueError("--conv trains a plain convolutional autoencoder on square gray "
+                             "images; it does not combine with --variational, --sparsity, "
+                             "--l1, --weight-decay or --hidden-sizes")
+        H, W = image_shape
+        strides = [1 if i == 0 and H <= 8 else 2 for i in range(len(args.channels))]
+        model = Autoencoder.conv((1, H, W), channels=args.channels, code=args.code,
+                                 strides=strides, hidden=args.activation or "relu",
+                                 output=args.output, seed=args.seed, dtype=args.dtype)
+        return model, [n_inputs, *(f"conv{c}" for c in args.channels), args.code]
     if args.variational:
         if penalized:
             raise ValueError("--sparsity, --l1 and --weight-decay apply to the plain "
@@ -245,7 +278,8 @@ def build_model(args, n_inputs):
     if args.hidden_sizes:
         code = "sigmoid" if args.sparsity else "identity"
         model = Autoencoder.deep(sizes, hidden=args.activation or "relu", output=args.output,
-                                 code=code, seed=args.seed, dtype=args.dtype, **penalties)
+                                 code=code, seed=args.seed, dtype=args.dtype,
+                                 batchnorm=args.batchnorm, dropout=args.dropout, **penalties)
     else:
         activation = args.activation or ("sigmoid" if args.sparsity else "relu")
         if args.sparsity and activation != "sigmoid":
@@ -265,7 +299,7 @@ def cmd_train(args):
 
     X_train, y_train, X_test, y_test, shape, name = load_data(
         args.data, args.test_size, args.seed, args.dtype)
-    model, sizes = build_model(args, X_train.shape[1])
+    model, sizes = build_model(args, X_train.shape[1], shape)
     out = _output_folder(args.out, name, args.overwrite)
     if args.optimizer == "adam":
         optimizer = Adam(lr=args.lr or 3e-3)
@@ -325,7 +359,11 @@ def cmd_train(args):
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
 
     X_show = X_test[:10]
-    plots.plot_reconstructions(X_show, [pca.reconstruct(X_show), model.reconstruct(X_show)],
+
+    def rows(images):  # a conv model gives (N, C, H, W); the pictures take flat rows
+        return images.reshape(len(images), -1)
+
+    plots.plot_reconstructions(X_show, [pca.reconstruct(X_show), rows(model.reconstruct(X_show))],
                                image_shape=shape, path=out / "reconstructions.png",
                                row_labels=("original", f"PCA-{args.code}", "autoencoder"))
     title = "−ELBO per image" if variational else f"{args.loss} loss per image"
@@ -344,7 +382,7 @@ def cmd_train(args):
                                   path=out / "samples.png", title="new images from N(0, I)")
         if args.noise:
             plots.plot_reconstructions(
-                X_show, [X_noisy[:10], model.reconstruct(X_noisy[:10])], image_shape=shape,
+                X_show, [X_noisy[:10], rows(model.reconstruct(X_noisy[:10]))], image_shape=shape,
                 path=out / "denoising.png", row_labels=("clean", "noisy", "denoised"))
 
     print(f"\nsquared error per image      train    test   ({history.epochs} epochs, "

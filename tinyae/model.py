@@ -10,9 +10,12 @@ import numpy as np
 
 from ._validate import as_float_dtype, check_array
 from .activations import Sigmoid, get_activation
+from .conv import Conv2D, ConvTranspose2D, Flatten, Reshape
+from .errors import ShapeError
 from .layers import Dense
 from .losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, get_loss
 from .module import Module, Sequential, as_rng, module_to_config
+from .normalization import BatchNorm1d, Dropout
 from .regularizers import (
     KLSparsity,
     make_penalties,
@@ -78,15 +81,26 @@ class Autoencoder(Module):
     Parameter names are ``"encoder.0.W"``, ``"decoder.2.b"``, ...
     """
 
-    def __init__(self, encoder, decoder, penalties=None):
+    def __init__(self, encoder, decoder, penalties=None, input_shape=None):
         super().__init__()
         self.encoder = encoder if isinstance(encoder, Sequential) else Sequential(encoder)
         self.decoder = decoder if isinstance(decoder, Sequential) else Sequential(decoder)
-        first = next((m for m in self.encoder.layers if hasattr(m, "n_in")), None)
+        first = next((m for m in self.encoder.layers if m.params), None)
         if first is None:
-            raise ValueError("Autoencoder needs an encoder that starts with a Dense layer")
-        self.n_inputs = first.n_in
+            raise ValueError("Autoencoder needs an encoder that starts with a Dense or "
+                             "Conv2D layer")
         self.dtype = first.dtype
+        if input_shape is None:
+            if not hasattr(first, "n_in"):
+                raise ValueError(f"an encoder starting with {first!r} works on images: give "
+                                 "input_shape=(channels, height, width)")
+            self.input_shape, self.n_inputs = None, first.n_in
+        else:
+            self.input_shape = tuple(int(s) for s in input_shape)
+            if len(self.input_shape) != 3 or min(self.input_shape) < 1:
+                raise ValueError(f"input_shape must be (channels, height, width), got "
+                                 f"{input_shape!r}")
+            self.n_inputs = int(np.prod(self.input_shape))
         self.penalties = list(penalties or [])
         self.terms = None  # the parts of the last objective, when there are penalties
         for p in self.penalties:
@@ -120,7 +134,8 @@ class Autoencoder(Module):
 
     @classmethod
     def deep(cls, sizes, hidden="relu", output="sigmoid", code="identity", seed=0,
-             dtype=np.float64, sparsity=None, l1=None, weight_decay=None):
+             dtype=np.float64, sparsity=None, l1=None, weight_decay=None, batchnorm=False,
+             dropout=0.0):
         """A mirrored stack: ``sizes=[784, 256, 64]`` builds 784→256→64→256→784.
 
         Parameters
@@ -143,6 +158,12 @@ class Autoencoder(Module):
             :class:`~tinyae.regularizers.L1Activity` weight on the code.
         weight_decay : float, optional
             :class:`~tinyae.regularizers.WeightDecay` weight on every ``W``.
+        batchnorm : bool
+            Put a :class:`~tinyae.normalization.BatchNorm1d` between each hidden
+            Dense layer and its activation (not on the code or the output).
+        dropout : float
+            Put a :class:`~tinyae.normalization.Dropout` with this ``p`` after each
+            hidden activation (0: none).
         """
         penalties = make_penalties(sparsity, l1, weight_decay)
         sizes = [int(s) for s in sizes]
@@ -150,22 +171,90 @@ class Autoencoder(Module):
             raise ValueError(f"sizes must list at least two positive sizes, got {sizes}")
         dtype = as_float_dtype(dtype)
         rng = as_rng(seed)
-        acts = [hidden] * (len(sizes) - 2) + [code]
-        encoder = []
-        for n_in, n_out, act in zip(sizes[:-1], sizes[1:], acts):
-            encoder += [Dense(n_in, n_out, _init_for(act), rng, dtype), get_activation(act)]
-        back = sizes[::-1]
-        acts = [hidden] * (len(sizes) - 2) + [output]
-        decoder = []
-        for n_in, n_out, act in zip(back[:-1], back[1:], acts):
-            decoder += [Dense(n_in, n_out, _init_for(act), rng, dtype), get_activation(act)]
-        return cls(encoder, decoder, penalties)
+
+        def stack(widths, last):
+            layers = []
+            for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
+                is_hidden = i < len(widths) - 2
+                act = hidden if is_hidden else last
+                layers.append(Dense(n_in, n_out, _init_for(act), rng, dtype))
+                if is_hidden and batchnorm:
+                    layers.append(BatchNorm1d(n_out, dtype=dtype))
+                layers.append(get_activation(act))
+                if is_hidden and dropout:
+                    layers.append(Dropout(dropout, seed=rng))
+            return layers
+
+        return cls(stack(sizes, code), stack(sizes[::-1], output), penalties)
+
+    @classmethod
+    def conv(cls, input_shape, channels=(16, 32), code=32, kernel_size=3, strides=None,
+             hidden="relu", output="sigmoid", seed=0, dtype=np.float64):
+        """A convolutional autoencoder for images ``(C, H, W)``.
+
+        Encoder: for each entry ``c`` of ``channels``, ``Conv2D(·→c, kernel_size,
+        stride s, padding kernel_size//2)`` and the hidden activation, then
+        ``Flatten`` and a linear ``Dense`` to the code. Decoder, mirrored: ``Dense``
+        from the code, activation, ``Reshape`` to the last feature maps, then one
+        ``ConvTranspose2D`` per convolution (its ``output_padding`` chosen so each
+        layer restores the exact size the matching convolution received), the last
+        followed by the output activation.
+
+        Parameters
+        ----------
+        input_shape : (C, H, W)
+        channels : sequence of int
+        code : int
+        kernel_size : int
+        strides : sequence of int, optional
+            One stride per convolution (default 2 each: every layer halves the
+            image). For 8×8 digits ``strides=(1, 2)`` keeps 4×4 maps.
+        """
+        C, H, W = (int(s) for s in input_shape)
+        channels = [int(c) for c in channels]
+        strides = [2] * len(channels) if strides is None else [int(s) for s in strides]
+        if len(strides) != len(channels) or not channels:
+            raise ValueError(f"conv needs one stride per entry of channels, got channels "
+                             f"{channels} and strides {strides}")
+        dtype, rng, k = as_float_dtype(dtype), as_rng(seed), int(kernel_size)
+        p = k // 2
+        encoder, shapes, shape = [], [], (C, H, W)
+        for c, s in zip(channels, strides):
+            layer = Conv2D(shape[0], c, k, stride=s, padding=p, seed=rng, dtype=dtype)
+            shapes.append(shape)
+            shape = layer.output_shape(shape)
+            encoder += [layer, get_activation(hidden)]
+        flat = int(np.prod(shape))
+        encoder += [Flatten(), Dense(flat, code, "glorot", rng, dtype)]
+        decoder = [Dense(code, flat, _init_for(hidden), rng, dtype), get_activation(hidden),
+                   Reshape(shape)]
+        for i in reversed(range(len(channels))):
+            (c_in, h_in, w_in), s = shapes[i], strides[i]
+            pad_out = ((h_in + 2 * p - k) % s, (w_in + 2 * p - k) % s)
+            act = hidden if i else output
+            decoder += [ConvTranspose2D(channels[i], c_in, k, stride=s, padding=p,
+                                        output_padding=pad_out, init=_init_for(act),
+                                        seed=rng, dtype=dtype), get_activation(act)]
+        return cls(encoder, decoder, input_shape=(C, H, W))
 
     # ----- the module protocol ----------------------------------------------------
     def check_input(self, X):
-        """``X`` as an ``(N, D)`` array of the model's dtype, or a clear error."""
-        return check_array(X, "Autoencoder", ndim=2, n_features=self.n_inputs,
-                           dtype=self.dtype)
+        """``X`` as an ``(N, D)`` array of the model's dtype, or a clear error.
+
+        A convolutional model (built with ``input_shape=(C, H, W)``) takes images
+        ``(N, C, H, W)`` or flat rows ``(N, C·H·W)`` and works on ``(N, C, H, W)``.
+        """
+        if self.input_shape is None:
+            return check_array(X, "Autoencoder", ndim=2, n_features=self.n_inputs,
+                               dtype=self.dtype)
+        X = check_array(X, "Autoencoder", dtype=self.dtype)
+        if X.ndim == 2 and X.shape[1] == self.n_inputs:
+            return X.reshape(len(X), *self.input_shape)
+        if X.shape[1:] != self.input_shape:
+            C, H, W = self.input_shape
+            raise ShapeError(f"Autoencoder expected images of shape (N, {C}, {H}, {W}) or "
+                             f"flat rows (N, {self.n_inputs}), got {X.shape}")
+        return X
 
     def forward(self, x):
         """``x̂ = decoder(encoder(x))``; ``x`` (N, D) -> ``x̂`` (N, D)."""
@@ -335,12 +424,14 @@ class Autoencoder(Module):
                   "decoder": [module_to_config(m) for m in self.decoder.layers]}
         if self.penalties:
             config["penalties"] = [penalty_to_config(p) for p in self.penalties]
+        if self.input_shape is not None:
+            config["input_shape"] = list(self.input_shape)
         return config
 
     @classmethod
-    def from_config(cls, encoder, decoder, penalties=()):
+    def from_config(cls, encoder, decoder, penalties=(), input_shape=None):
         return cls(Sequential.from_config(encoder), Sequential.from_config(decoder),
-                   [penalty_from_config(p) for p in penalties])
+                   [penalty_from_config(p) for p in penalties], input_shape)
 
     def __repr__(self):
         enc = " -> ".join(repr(m) for m in self.encoder.layers)

@@ -218,11 +218,17 @@ def plot_filters(W, image_shape=None, n=None, path=None, title=None):
     """The encoder's weights as images: column j of W (D, H) is what hidden unit j looks for.
 
     ``W`` may be a model: ``plot_filters(model)`` shows the weights of the
-    first Dense layer of ``model.encoder``. Each tile is scaled by its own
-    largest absolute weight, so white is 0, full red is +max, full blue −max.
+    first layer of ``model.encoder``; for a convolutional model, its kernels
+    ``(out, in, kh, kw)``, each drawn as a ``kh × kw`` tile (first input channel).
+    Each tile is scaled by its own largest absolute weight, so white is 0, full
+    red is +max, full blue −max.
     """
     if hasattr(W, "encoder"):
         W = next(m.params["W"] for m in W.encoder.layers if "W" in getattr(m, "params", {}))
+    if np.ndim(W) == 4:  # conv kernels: one tile per output channel
+        W = np.asarray(W)[:, 0]
+        image_shape = W.shape[1:]
+        W = W.reshape(len(W), -1).T
     W = check_array(W, "plot_filters", ndim=2)
     shape = _image_shape(W.shape[0], image_shape, "plot_filters")
     n = W.shape[1] if n is None else max(1, min(int(n), W.shape[1]))
@@ -251,7 +257,7 @@ def plot_interpolation(model, x_a, x_b, steps=10, image_shape=None, path=None, t
     steps = max(2, int(steps))
     z_a, z_b = model.encode(ends)
     t = np.linspace(0.0, 1.0, steps)[:, None]
-    decoded = model.decode((1 - t) * z_a + t * z_b)
+    decoded = model.decode((1 - t) * z_a + t * z_b).reshape(steps, -1)
     fig = _figure(TILE * (steps + 2), TILE + 0.4)
     axes = fig.subplots(1, steps + 2, squeeze=False)[0]
     _show(axes[0], _fold(ends[0], shape), "x_a")
