@@ -211,6 +211,9 @@ def main(argv=None):
                    help="decoupled weight decay (AdamW, on all parameters as PyTorch's AdamW)")
     p.add_argument("--reference", choices=["torch"], default=None,
                    help="also train the same recipe in PyTorch and print both curves")
+    p.add_argument("--tinyae-results", type=Path, default=None,
+                   help="with --reference torch: take tinyae's curve from this results.json of "
+                   "an earlier run of the same recipe instead of training tinyae again")
     p.add_argument("--fast", action="store_true",
                    help="5,000 training images, 2 epochs, smaller layers (a smoke test)")
     p.add_argument("--seed", type=int, default=0)
@@ -249,7 +252,16 @@ def main(argv=None):
     pca_error = pca.reconstruction_error(X_test.astype(np.float64))
     log(f"PCA-{k} test error per image: {pca_error:.2f}  ({time.perf_counter() - t:.1f} s)")
 
-    model, rows, seconds = train_tinyae(args, X_train, X_test, log)
+    if args.tinyae_results:
+        if args.reference != "torch":
+            sys.exit("--tinyae-results goes with --reference torch")
+        earlier = json.loads(args.tinyae_results.read_text())
+        if earlier["recipe"] != recipe:
+            sys.exit(f"{args.tinyae_results} is for another recipe: {earlier['recipe']}")
+        model = ta.load(args.tinyae_results.parent / "model.npz")
+        rows, seconds = earlier["epochs"], earlier["training_seconds"]
+    else:
+        model, rows, seconds = train_tinyae(args, X_train, X_test, log)
     torch_rows = None
     if args.reference == "torch":
         torch_rows = train_torch(args, X_train, X_test,
