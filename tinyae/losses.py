@@ -14,8 +14,8 @@ dL/dy_pred`` (same shape as ``y_pred``), keeping what backward needs in
 
 import numpy as np
 
+from . import backend
 from ._validate import check_array
-from .activations import sigmoid
 from .errors import ForwardNotCalledError, ShapeError
 
 
@@ -66,9 +66,10 @@ class MSE(Loss):
 
     def forward(self, y_pred, y_true):
         y_pred, y_true = self._inputs(y_pred, y_true)
-        diff = y_pred - y_true
+        # diff = y_pred - y_true;  L = Σ diff² / N
+        value, diff = backend.mse(y_pred, y_true)
         self.cache = diff
-        return float(np.vdot(diff, diff)) / diff.shape[0]
+        return value
 
     def backward(self):
         diff = self._cached()
@@ -135,17 +136,21 @@ class BinaryCrossEntropyWithLogits(Loss):
 
     Forward:  ``L = (1/N) Σ_n Σ_j [softplus(z_nj) − y_nj z_nj]``
     Backward: ``dL/dz = (σ(z) − y) / N``
+
+    ``forward`` computes both (they share ``e^{−|z|}``) and keeps the gradient
+    for ``backward``.
     """
 
     def forward(self, y_pred, y_true):
         z, y = self._inputs(y_pred, y_true)
         _check_targets(y, type(self).__name__)
-        self.cache = (z, y)
-        return float(np.sum(softplus(z) - y * z)) / z.shape[0]
+        # L = Σ (softplus(z) - y * z) / N;  grad = (sigmoid(z) - y) / N
+        value, grad = backend.bce_with_logits(z, y)
+        self.cache = grad
+        return value
 
     def backward(self):
-        z, y = self._cached()
-        return (sigmoid(z) - y) / z.shape[0]
+        return self._cached()
 
 
 LOSSES = {"mse": MSE, "bce": BinaryCrossEntropy, "bce_logits": BinaryCrossEntropyWithLogits}

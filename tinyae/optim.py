@@ -14,6 +14,8 @@ import weakref
 
 import numpy as np
 
+from . import backend
+
 
 class Optimizer:
     """Base class: ``step(pairs)`` updates every ``param`` from its ``grad``."""
@@ -116,23 +118,13 @@ class Adam(Optimizer):
                 "tmp": np.empty_like(param)}
 
     def update(self, param, grad, state):
-        b1, b2 = self.beta1, self.beta2
-        m, v, tmp = state["m"], state["v"], state["tmp"]
-        g = grad + self.weight_decay * param if self.weight_decay else grad
-        m *= b1
-        np.multiply(g, 1 - b1, out=tmp)
-        m += tmp
-        v *= b2
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - b2
-        v += tmp
-        # tmp <- sqrt(v̂) + eps, then the step  lr/(1-β1ᵗ) · m / tmp
-        np.sqrt(v, out=tmp)
-        tmp /= math.sqrt(1 - b2 ** self.t)
-        tmp += self.eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= self.lr / (1 - b1 ** self.t)
-        param -= tmp
+        # g = grad + wd·θ;  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
+        # θ ← θ − step_size · m / (√v / sqrt_c2 + ε), all in place. The NumPy lines are
+        # backend.NumpyOps.adam_update; the numba backend does it in one pass.
+        backend.adam_update(param, grad, state["m"], state["v"], state["tmp"],
+                            self.beta1, self.beta2, self.eps, self.weight_decay,
+                            step_size=self.lr / (1 - self.beta1 ** self.t),
+                            sqrt_c2=math.sqrt(1 - self.beta2 ** self.t))
 
     def config(self):
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,

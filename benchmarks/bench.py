@@ -1,0 +1,667 @@
+"""How fast tinyae trains, next to the frameworks a learner would otherwise use.
+
+A script, not a test: it measures this machine and prints what it saw. Four parts:
+
+1. **The matmul ladder**: GFLOP/s of ``(256, 784) @ (784, 256)``, the shape of a
+   training product, for the Numba kernels of ``tinyae/_numba_kernels.py``
+   (naive loop → loop order i-k-j → ``prange`` over rows → packed and
+   register-blocked) and for NumPy's BLAS, the machine's practical limit; float32
+   and float64.
+2. **Training speed**: seconds per epoch (median of several epochs after a warm-up
+   epoch) of the 784→256→64→256→784 autoencoder (ReLU hidden and code layers,
+   sigmoid output, MSE, Adam, batch 128, float32, 20,000 samples) with tinyae's
+   numpy and numba backends and, when installed, PyTorch (CPU) and scikit-learn's
+   ``MLPRegressor`` on the same data, shapes and batch size. The frameworks take
+   turns, one epoch each per round, so a change in the machine's load hits all of
+   them alike; every ratio compares figures from this one run.
+3. **Where the time goes**: the matrix products of one epoch alone (the floor for
+   any backend that calls BLAS) and a profile of one epoch per backend.
+4. **Peak memory** of one training epoch on 20,000 and 60,000 samples, each in a
+   fresh process: it grows with the batch and the model, not with the data set.
+
+Usage::
+
+    pip install -e ".[fast,bench]"      # numba, torch==2.13.0 (CPU), scikit-learn
+    python benchmarks/bench.py           # about two minutes
+    python benchmarks/bench.py --quick   # a smoke run of a few seconds
+    python benchmarks/bench.py --wait-quiet   # on a shared machine: measure when idle
+
+Data: MNIST from ``--mnist`` (default ``$TINYAE_MNIST``, else ``../shared/data/mnist``
+beside the repository) when present, else uniform random pixels in [0, 1] (the
+output says which). Results are printed as tables and written as JSON to
+``benchmarks/results/<machine>.json``.
+
+OpenBLAS reads ``OPENBLAS_CORETYPE`` (and ``OPENBLAS_L2_SIZE``) to pick its kernels;
+the output records both. To measure the BLAS a fresh install would use, run the
+script with both unset: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python ...``.
+"""
+
+import argparse
+import cProfile
+import json
+import os
+import platform
+import pstats
+import re
+import subprocess
+import sys
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import tinyae as ta
+from tinyae import backend
+
+HERE = Path(__file__).resolve().parent
+SIZES = [784, 256, 64]            # 784→256→64→256→784
+BATCH, N_TRAIN, LR = 128, 20_000, 1e-3
+LADDER_SHAPE = (256, 784, 256)    # (m, k, n): a (256, 784) @ (784, 256) product
+
+
+# ----- the machine --------------------------------------------------------------------------
+
+def cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def blas_info():
+    """Which BLAS NumPy calls, its kernel (OpenBLAS "architecture") and its threads."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        for pool in threadpool_info():
+            if pool.get("user_api") == "blas":
+                return {"library": pool.get("internal_api"), "version": pool.get("version"),
+                        "kernel": pool.get("architecture"), "threads": pool.get("num_threads"),
+                        "source": "threadpoolctl"}
+    except ImportError:
+        pass
+    try:
+        cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return {"library": cfg.get("name"), "version": cfg.get("version"),
+                "kernel": None, "threads": None, "source": "numpy.show_config"}
+    except Exception:  # noqa: BLE001 (old NumPy: no dict mode)
+        return {"library": "unknown", "version": None, "kernel": None, "threads": None,
+                "source": None}
+
+
+def versions():
+    """Installed versions, read from the package metadata (importing torch here would
+    start its thread pool in the process that times tinyae)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("numpy", "tinyae", "numba", "llvmlite", "torch", "scikit-learn"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def machine():
+    blas = blas_info()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "cpu": cpu_model(), "cores": cores, "os": platform.platform(),
+        "blas": blas,
+        "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                                               "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                               "NUMBA_NUM_THREADS")},
+        "versions": versions(),
+    }
+
+
+def machine_slug(info):
+    cpu = re.sub(r"\(r\)|\(tm\)|cpu|processor|@.*", "", info["cpu"].lower())
+    cpu = "-".join(re.findall(r"[a-z0-9]+", cpu))[:30] or "cpu"
+    blas = info["blas"]
+    parts = [cpu, f"{info['cores']}c", blas.get("library") or "blas"]
+    if blas.get("kernel"):
+        parts.append(str(blas["kernel"]).lower())
+    return "-".join(parts)
+
+
+# ----- timing helpers -------------------------------------------------------------------------
+
+QUIET = {"enabled": False, "waits": 0, "timeouts": 0}
+
+
+def _cpu_times():
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    return sum(values), values[3] + values[4]            # total, idle + iowait
+
+
+def wait_until_quiet(busy_below=0.1, timeout=60.0):
+    """With ``--wait-quiet`` (Linux): wait until the CPUs are idle before measuring.
+
+    On a machine shared with other jobs, two busy cores turn a 2-thread BLAS call
+    into a queue; this waits for a 0.5 s window with under 10% of the CPU busy, and
+    counts the windows it never found (reported with the results).
+    """
+    if not QUIET["enabled"] or not Path("/proc/stat").exists():
+        return
+    QUIET["waits"] += 1
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        t0, i0 = _cpu_times()
+        time.sleep(0.5)
+        t1, i1 = _cpu_times()
+        if 1 - (i1 - i0) / max(t1 - t0, 1) < busy_below:
+            return
+    QUIET["timeouts"] += 1
+
+
+def timed(f, repeats, inner=1):
+    """Seconds per call of ``f()``: the list of ``repeats`` measurements (after one warm-up)."""
+    f()
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(inner):
+            f()
+        out.append((time.perf_counter() - start) / inner)
+    return out
+
+
+# ----- 1. the matmul ladder -------------------------------------------------------------------
+
+LADDER = [("numba naive (i-j-k)", "matmul_naive"),
+          ("numba loop order i-k-j", "matmul_ikj"),
+          ("numba i-k-j + prange rows", "matmul_ikj_parallel"),
+          ("numba packed + 4x4 register block", "matmul_blocked"),
+          ("NumPy / BLAS", None)]
+
+
+def ladder_probe(kernel, dtype, quick):
+    """Run in a fresh process: GFLOP/s of one kernel (prints JSON).
+
+    A fresh process each, because two thread pools in one process fight: after a
+    ``prange`` kernel Numba's OpenMP threads keep spinning, and the next BLAS call
+    (whose own threads spin too) ran 30 times slower here; the other way round as well.
+    """
+    m, k, n = LADDER_SHAPE if not quick else (64, 196, 64)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    out = np.empty((m, n), dtype=dtype)
+    if kernel == "None":
+        def f():
+            return np.matmul(a, b, out=out)
+    else:
+        from tinyae import _numba_kernels as K
+
+        fn = getattr(K, kernel)
+
+        def f():
+            return fn(a, b, out)
+    start = time.perf_counter()
+    f()                                              # compiles, or loads the cache
+    first = time.perf_counter() - start
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    err = float(np.max(np.abs(out - ref)) / np.max(np.abs(ref)))
+    slow = kernel == "matmul_naive"
+    times = timed(f, repeats=3 if slow else 15,
+                  inner=1 if slow else max(1, int(0.02 / max(first, 1e-4))))
+    flops = 2.0 * m * k * n
+    print(json.dumps({"gflops_best": flops / min(times) / 1e9,
+                      "gflops_median": flops / float(np.median(times)) / 1e9,
+                      "first_call_s": first, "rel_error_vs_float64": err}))
+
+
+def ladder(quick):
+    m, k, n = LADDER_SHAPE if not quick else (64, 196, 64)
+    rows = []
+    for dtype in ("float32", "float64"):
+        for name, kernel in LADDER:
+            cmd = [sys.executable, __file__, "--ladder-probe", str(kernel), dtype]
+            wait_until_quiet()
+            out = subprocess.run(cmd + (["--quick"] if quick else []), capture_output=True,
+                                 text=True)
+            if out.returncode:
+                if "No module named 'numba'" in out.stderr:
+                    continue
+                raise RuntimeError(out.stderr)
+            rows.append({"dtype": dtype, "kernel": name,
+                         **json.loads(out.stdout.strip().splitlines()[-1])})
+        blas = rows[-1]["gflops_best"]
+        for row in rows:
+            if row["dtype"] == dtype:
+                row["vs_blas"] = row["gflops_best"] / blas
+    return {"shape": [m, k, n], "rows": rows}
+
+
+# ----- 2. training speed ----------------------------------------------------------------------
+
+def load_data(path, n, quick):
+    if quick:
+        n = 2_000
+    if path and Path(path).is_dir():
+        X, _ = ta.load_mnist(path, dtype=np.float32)
+        return np.ascontiguousarray(X[:n]), f"MNIST ({n} training images)"
+    rng = np.random.default_rng(0)
+    return rng.random((n, 784), dtype=np.float32), f"random pixels in [0, 1] ({n} samples)"
+
+
+class TinyAE:
+    """One tinyae model trained one epoch at a time with a chosen backend."""
+
+    def __init__(self, name, X):
+        self.name, self.X = name, X
+        backend.set_backend(name)
+        self.model = ta.Autoencoder.deep(SIZES, hidden="relu", code="relu", output="sigmoid",
+                                         seed=0, dtype=np.float32)
+        self.opt = ta.Adam(lr=LR)
+        self.epoch = 0
+
+    def run_epoch(self):
+        backend.set_backend(self.name)
+        h = self.model.fit(self.X, loss="mse", optimizer=self.opt, epochs=1, batch_size=BATCH,
+                           verbose=0, seed=self.epoch)
+        self.epoch += 1
+        backend.set_backend("numpy")
+        return h.train_loss[-1]
+
+
+class Torch:
+    """The same model in PyTorch: the loop a tutorial writes (randperm, index, step)."""
+
+    def __init__(self, X, fused):
+        import torch
+
+        self.torch = torch
+        torch.manual_seed(0)
+        nn = torch.nn
+        self.net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 64), nn.ReLU(),
+                                 nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 784), nn.Sigmoid())
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=LR, fused=True if fused else None)
+        self.X = torch.from_numpy(X)                 # shares the NumPy array's memory
+
+    def run_epoch(self):
+        torch, X = self.torch, self.X
+        total = 0.0
+        order = torch.randperm(len(X))
+        for i in range(0, len(X), BATCH):
+            x = X[order[i:i + BATCH]]
+            self.opt.zero_grad()
+            loss = ((self.net(x) - x) ** 2).sum() / len(x)   # tinyae's MSE: sum over pixels
+            loss.backward()
+            self.opt.step()
+            total += loss.item() * len(x)
+        return total / len(X)
+
+
+class Sklearn:
+    """``MLPRegressor`` on (X, X), hidden sizes (256, 64, 256), ReLU, Adam, one epoch per call.
+
+    Differences it cannot avoid: its output layer is linear (no sigmoid) and its loss
+    is ``½·mean`` over all entries (a constant factor, which Adam's steps ignore);
+    ``alpha=0`` turns off its default L2 penalty so the work per step matches.
+    """
+
+    def __init__(self, X):
+        from sklearn.neural_network import MLPRegressor
+
+        self.X = X
+        self.net = MLPRegressor(hidden_layer_sizes=(256, 64, 256), activation="relu",
+                                solver="adam", alpha=0.0, batch_size=BATCH,
+                                learning_rate_init=LR, shuffle=True, random_state=0)
+
+    def run_epoch(self):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.net.partial_fit(self.X, self.X)
+        return self.net.loss_ * 2 * self.X.shape[1]  # ½·mean → sum over pixels / N
+
+
+FRAMEWORKS = ["tinyae numpy", "tinyae numba", "PyTorch (default Adam)", "PyTorch (fused Adam)",
+              "scikit-learn MLPRegressor"]
+
+
+def make_trainer(name, X):
+    if name.startswith("tinyae"):
+        return TinyAE(name.split()[1], X)
+    if name.startswith("PyTorch"):
+        return Torch(X, fused="fused" in name)
+    return Sklearn(X)
+
+
+def _worker(conn, name, path, quick):
+    """One framework in its own process: build, then run one epoch per request.
+
+    Separate processes keep the thread pools apart: PyTorch's OpenMP threads, still
+    spinning after its epoch, would otherwise slow the next framework's BLAS calls.
+    """
+    try:
+        X, _ = load_data(path, N_TRAIN, quick)
+        t = make_trainer(name, X)
+        t.run_epoch()                                  # warm-up: compile, caches, allocator
+        extra = {}
+        if name.startswith("PyTorch"):
+            extra["threads"] = t.torch.get_num_threads()
+        if name.startswith("scikit"):
+            extra["dtype"] = str(t.net.coefs_[0].dtype)
+        conn.send(("ready", extra))
+    except ImportError as exc:
+        conn.send(("skip", str(exc).split(". ")[0]))
+        return
+    while conn.recv() == "epoch":
+        start = time.perf_counter()
+        loss = t.run_epoch()
+        conn.send((time.perf_counter() - start, float(loss)))
+
+
+def training(path, n_samples, epochs, quick, pause=0.3):
+    """Median epoch time per framework; one process each, taking turns epoch by epoch."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    workers, skipped, extra = {}, {}, {}
+    for name in FRAMEWORKS:                           # start them one at a time
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_worker, args=(child, name, path, quick), daemon=True)
+        proc.start()
+        status, info = parent.recv()
+        if status == "skip":
+            skipped[name] = info
+            proc.join()
+        else:
+            workers[name] = (parent, proc)
+            extra[name] = info
+    times = {name: [] for name in workers}
+    losses = {}
+    for _ in range(epochs):
+        for name, (conn, _) in workers.items():
+            time.sleep(pause)                         # let the last one's threads go idle
+            wait_until_quiet()
+            conn.send("epoch")
+            seconds, losses[name] = conn.recv()
+            times[name].append(seconds)
+    for conn, proc in workers.values():
+        conn.send("stop")
+        proc.join()
+    rows = []
+    for name in workers:
+        med = float(np.median(times[name]))
+        rows.append({"framework": name, "epoch_s": med, "samples_per_s": n_samples / med,
+                     "epoch_times": times[name], "final_loss": losses[name], **extra[name]})
+    base = {r["framework"]: r["epoch_s"] for r in rows}
+    for r in rows:
+        for ref in ("tinyae numpy", "tinyae numba"):
+            if ref in base:
+                r[f"time_vs_{ref.split()[1]}"] = r["epoch_s"] / base[ref]
+    return {"rows": rows, "skipped": skipped}
+
+
+def goals(rows):
+    """The issue's targets, each as (description, measured ratio, target, met)."""
+    t = {r["framework"]: r["epoch_s"] for r in rows}
+    checks = []
+
+    def add(what, num, den, target):
+        if num in t and den in t:
+            ratio = t[num] / t[den]
+            checks.append({"goal": what, "ratio": ratio, "target": target,
+                           "met": ratio >= target})
+
+    add("numba backend ≥ 1.3× faster than numpy backend", "tinyae numpy", "tinyae numba", 1.3)
+    add("numba backend ≥ 1.3× faster than PyTorch default", "PyTorch (default Adam)",
+        "tinyae numba", 1.3)
+    add("numpy backend no slower than PyTorch default", "PyTorch (default Adam)",
+        "tinyae numpy", 1.0)
+    add("numpy backend ≥ 1.5× faster than MLPRegressor", "scikit-learn MLPRegressor",
+        "tinyae numpy", 1.5)
+    return checks
+
+
+# ----- 3. where the time goes -----------------------------------------------------------------
+
+def products_only(X, quick):
+    """Seconds per epoch spent in the matrix products alone, and the epoch's FLOPs.
+
+    Per batch of 128: four forward products ``x @ W``, four ``dW = xᵀ @ dy`` and three
+    ``dx = dy @ Wᵀ`` (tinyae also computes the fourth, the gradient with respect to the
+    input images, which nothing uses: it is counted separately).
+    """
+    model = ta.Autoencoder.deep(SIZES, hidden="relu", code="relu", seed=0, dtype=np.float32)
+    Ws = [layer.params["W"] for layer in model.encoder.layers + model.decoder.layers
+          if isinstance(layer, ta.Dense)]
+    rng = np.random.default_rng(0)
+    acts = [rng.random((BATCH, W.shape[0]), dtype=np.float32) for W in Ws]
+    grads = [rng.random((BATCH, W.shape[1]), dtype=np.float32) for W in Ws]
+    outs = [np.empty((BATCH, W.shape[1]), np.float32) for W in Ws]
+    dWs = [np.empty_like(W) for W in Ws]
+    dxs = [np.empty((BATCH, W.shape[0]), np.float32) for W in Ws]
+
+    def step(first_dx):
+        for x, W, y, g, dW in zip(acts, Ws, outs, grads, dWs):
+            np.matmul(x, W, out=y)
+            np.matmul(x.T, g, out=dW)
+        for i, (W, g, dx) in enumerate(zip(Ws, grads, dxs)):
+            if i or first_dx:
+                np.matmul(g, W.T, out=dx)
+
+    n_batches = -(-len(X) // BATCH)
+    reps = 3 if quick else 15
+    need = float(np.median(timed(lambda: step(False), reps, inner=20))) * n_batches
+    with_dx = float(np.median(timed(lambda: step(True), reps, inner=20))) * n_batches
+    flops = sum(2.0 * BATCH * W.size for W in Ws) * 3 - 2.0 * BATCH * Ws[0].size
+    return {"products_s": need, "products_with_input_grad_s": with_dx,
+            "gflop_per_epoch": flops * n_batches / 1e9,
+            "gflops_in_products": flops * n_batches / need / 1e9}
+
+
+def profile_epoch(X, name):
+    """tottime by function for one epoch with backend ``name``, grouped into what the time is."""
+    t = TinyAE(name, X)
+    t.run_epoch()
+    prof = cProfile.Profile()
+    backend.set_backend(name)
+    prof.enable()
+    t.run_epoch()
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    groups = {"matrix products (BLAS)": 0.0, "optimizer step": 0.0,
+              "activations": 0.0, "loss": 0.0, "input checks": 0.0, "everything else": 0.0}
+    total = 0.0
+    for (filename, _, func), (_, _, tottime, _, _) in stats.items():
+        total += tottime
+        where = Path(filename).name
+        if func == "matmul":
+            groups["matrix products (BLAS)"] += tottime
+        elif "adam" in func or where == "optim.py":
+            groups["optimizer step"] += tottime
+        elif where == "activations.py" or func in ("relu", "relu_backward", "sigmoid",
+                                                   "sigmoid_backward", "sigmoid_from_exp"):
+            groups["activations"] += tottime
+        elif where == "losses.py" or func in ("mse", "bce_with_logits"):
+            groups["loss"] += tottime
+        elif where == "_validate.py" or func in ("check_array", "check_finite"):
+            groups["input checks"] += tottime
+        else:
+            groups["everything else"] += tottime
+    return {"total_s": total, "groups": groups}
+
+
+# ----- 4. memory ------------------------------------------------------------------------------
+
+def memory_probe(n, name, path):
+    """Run in a fresh process: peak memory of one epoch on ``n`` samples (prints JSON)."""
+    import resource
+
+    X_all, source = load_data(path, max(n, 60_000) if path else n, quick=False)
+    if len(X_all) < n:                                        # MNIST has 60,000
+        X_all = np.concatenate([X_all] * (-(-n // len(X_all))))
+    X = X_all[:n].copy()
+    del X_all
+    t = TinyAE(name, X)
+    t.model.fit(X[:BATCH * 4], loss="mse", optimizer=ta.Adam(LR), epochs=1, batch_size=BATCH,
+                verbose=0)                                    # imports, compiles, caches
+    t = TinyAE(name, X)                                       # a fresh model and optimizer
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    t.run_epoch()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"samples": n, "backend": name, "data_mb": X.nbytes / 2**20,
+                      "training_peak_mb": (peak - before) / 2**20,
+                      "model_mb": t.model.n_parameters() * 4 / 2**20,
+                      "rss_before_mb": rss_before, "rss_peak_mb": rss_after,
+                      "data": source}))
+
+
+def memory(path, names, quick):
+    rows = []
+    for n in ((2_000, 6_000) if quick else (20_000, 60_000)):
+        for name in names:
+            cmd = [sys.executable, __file__, "--memory-probe", str(n), name]
+            wait_until_quiet()
+            if path:
+                cmd += ["--mnist", str(path)]
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            if out.returncode:
+                rows.append({"samples": n, "backend": name, "error": out.stderr[-500:]})
+            else:
+                rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return rows
+
+
+# ----- report ---------------------------------------------------------------------------------
+
+def table(headers, rows):
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
+    line = "| " + " | ".join(str(h).ljust(w) for h, w in zip(headers, widths)) + " |"
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]
+    return "\n".join([line, sep, *body])
+
+
+def report(res):
+    m = res["machine"]
+    blas = m["blas"]
+    env = ", ".join(f"{k}={v}" for k, v in m["env"].items() if v) or "none set"
+    print(f"\nMachine: {m['cpu']}, {m['cores']} cores; BLAS: {blas['library']} "
+          f"{blas['version']} (kernel {blas['kernel']}, {blas['threads']} threads); "
+          f"env: {env}")
+    v = m["versions"]
+    print("Versions: " + ", ".join(f"{k} {v[k]}" for k in v if v[k]))
+    print(f"Data: {res['data']}")
+    print(f"Load average (1, 5, 15 min) at start {res['load_start']}, at end {res['load_end']}")
+    q = res["wait_quiet"]
+    if q["enabled"]:
+        print(f"--wait-quiet: waited for idle CPUs {q['waits']} times, "
+              f"{q['timeouts']} of them in vain (60 s)")
+
+    lad = res["ladder"]
+    print(f"\n1. Matmul ladder, ({lad['shape'][0]}, {lad['shape'][1]}) @ "
+          f"({lad['shape'][1]}, {lad['shape'][2]}), best of repeats")
+    print(table(["dtype", "kernel", "GFLOP/s", "× BLAS", "first call s"],
+                [[r["dtype"], r["kernel"], f"{r['gflops_best']:.1f}", f"{r['vs_blas']:.2f}",
+                  f"{r['first_call_s']:.2f}"] for r in lad["rows"]]))
+
+    tr = res["training"]
+    print(f"\n2. Training, 784-256-64-256-784, batch {BATCH}, float32, "
+          f"median of {res['epochs']} epochs after a warm-up")
+    print(table(["framework", "s / epoch", "samples / s", "time ÷ tinyae numpy",
+                 "time ÷ tinyae numba", "final loss"],
+                [[r["framework"], f"{r['epoch_s']:.3f}", f"{r['samples_per_s']:,.0f}",
+                  f"{r.get('time_vs_numpy', float('nan')):.2f}",
+                  f"{r.get('time_vs_numba', float('nan')):.2f}", f"{r['final_loss']:.2f}"]
+                 for r in tr["rows"]]))
+    for name, why in tr["skipped"].items():
+        print(f"  ({name} skipped: {why})")
+    print("\nGoals:")
+    for g in res["goals"]:
+        print(f"  {'met   ' if g['met'] else 'MISSED'} {g['goal']}: {g['ratio']:.2f}× "
+              f"(target {g['target']}×)")
+
+    p = res["products"]
+    print(f"\n3. Where the time goes: the matrix products of one epoch alone take "
+          f"{p['products_s']:.3f} s ({p['gflop_per_epoch']:.1f} GFLOP at "
+          f"{p['gflops_in_products']:.0f} GFLOP/s); with the unused input gradient "
+          f"{p['products_with_input_grad_s']:.3f} s")
+    names = list(res["profile"])
+    groups = list(res["profile"][names[0]]["groups"])
+    print(table(["cProfile, s / epoch", *names],
+                [[g, *(f"{res['profile'][n]['groups'][g]:.3f}" for n in names)] for g in groups]
+                + [["total (profiled)", *(f"{res['profile'][n]['total_s']:.3f}" for n in names)]]))
+
+    print("\n4. Peak memory of one training epoch: arrays allocated by training (tracemalloc),\n"
+          "   on top of the data set and the parameters; Adam's state (m, v and a scratch\n"
+          "   array) is three times the parameters, the rest is one batch's activations")
+    print(table(["samples", "backend", "data set MB", "training peak MB", "parameters MB",
+                 "process RSS MB"],
+                [[r["samples"], r["backend"], f"{r['data_mb']:.1f}",
+                  f"{r['training_peak_mb']:.1f}", f"{r['model_mb']:.1f}",
+                  f"{r['rss_peak_mb']:.0f}"] if "error" not in r
+                 else [r["samples"], r["backend"], "error", r["error"][-60:], "", ""]
+                 for r in res["memory"]]))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default_mnist = os.environ.get("TINYAE_MNIST") or str(HERE.parent.parent / "shared" /
+                                                          "data" / "mnist")
+    p.add_argument("--mnist", default=default_mnist, help="folder with the MNIST IDX files")
+    p.add_argument("--epochs", type=int, default=7, help="timed epochs per framework")
+    p.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    p.add_argument("--out", default=None, help="JSON file (default benchmarks/results/...)")
+    p.add_argument("--wait-quiet", action="store_true",
+                   help="before each measurement, wait (up to 60 s) for idle CPUs (Linux)")
+    p.add_argument("--memory-probe", nargs=2, metavar=("N", "BACKEND"), help=argparse.SUPPRESS)
+    p.add_argument("--ladder-probe", nargs=2, metavar=("KERNEL", "DTYPE"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    path = args.mnist if args.mnist and Path(args.mnist).is_dir() else None
+    if args.memory_probe:
+        memory_probe(int(args.memory_probe[0]), args.memory_probe[1], path)
+        return
+    if args.ladder_probe:
+        ladder_probe(args.ladder_probe[0], np.dtype(args.ladder_probe[1]), args.quick)
+        return
+
+    QUIET["enabled"] = args.wait_quiet
+    info = machine()
+    print(f"tinyae benchmark on {info['cpu']} ({info['cores']} cores)", flush=True)
+    X, source = load_data(path, N_TRAIN, args.quick)
+    epochs = 2 if args.quick else args.epochs
+    print("matmul ladder ...", flush=True)
+    res = {"machine": info, "data": source, "epochs": epochs, "batch": BATCH,
+           "load_start": [round(x, 2) for x in os.getloadavg()],
+           "ladder": ladder(args.quick)}
+    print("training ...", flush=True)
+    res["training"] = training(path, len(X), epochs, args.quick)
+    res["goals"] = goals(res["training"]["rows"])
+    print("profile ...", flush=True)
+    wait_until_quiet()
+    res["products"] = products_only(X, args.quick)
+    names = ["numpy"] + (["numba"] if "tinyae numba" not in res["training"]["skipped"] else [])
+    res["profile"] = {}
+    for n in names:
+        wait_until_quiet()
+        res["profile"][n] = profile_epoch(X, n)
+    print("memory ...", flush=True)
+    res["memory"] = memory(path, names, args.quick)
+    res["load_end"] = [round(x, 2) for x in os.getloadavg()]
+    res["wait_quiet"] = dict(QUIET)
+    report(res)
+    out = Path(args.out) if args.out else HERE / "results" / f"{machine_slug(info)}.json"
+    if not args.quick or args.out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(res, indent=1, default=float) + "\n")
+        print(f"\nwrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,336 @@
+"""The kernels of the ``"numba"`` backend, written as plain loops and compiled by Numba.
+
+Imported only when the numba backend is chosen (``tinyae.set_backend("numba")``):
+``import tinyae`` alone never imports Numba. Every kernel has a plain NumPy twin
+in :mod:`tinyae.backend`, and ``tests/test_backend.py`` checks that the two agree.
+
+Two parts:
+
+1. **The matmul ladder**, for teaching (``benchmarks/bench.py`` times it). Four
+   versions of ``out = a @ b``, each one change away from the last:
+   :func:`matmul_naive` → :func:`matmul_ikj` → :func:`matmul_ikj_parallel` →
+   :func:`matmul_blocked`. The training path does not use them: for the big
+   products it calls the machine's BLAS, which is what the ladder climbs towards.
+2. **The fused kernels** the backend does use: element-wise work that NumPy does in
+   several passes, each writing a temporary array, done here in one pass over the
+   data (activations forward and backward, a loss and its gradient, the whole Adam
+   update). With arrays this size the passes over memory, not the arithmetic, are
+   what costs: one pass instead of seven is most of the win.
+
+Every kernel is compiled on first use for the dtypes it meets (float32 and float64,
+each its own machine code) and cached on disk (``cache=True``), so the compile time,
+about a second per kernel, is paid once per machine, not once per run.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+# ======================================================================================
+# 1. The matmul ladder:  out[i, j] = Σ_p a[i, p] · b[p, j],  a (m, k), b (k, n), out (m, n)
+# ======================================================================================
+
+
+@njit(cache=True)
+def matmul_naive(a, b, out):
+    """Rung 1, the definition: for each ``(i, j)``, a dot product down ``p``.
+
+    The inner loop reads ``b[p, j]`` down a column: consecutive ``p`` are a whole
+    row of ``b`` apart in memory, so each multiply waits for a new cache line and
+    uses one number of it. Without ``fastmath`` the sum must also be added in this
+    exact order, which forbids SIMD. About 1% of BLAS.
+    """
+    m, k = a.shape
+    n = b.shape[1]
+    for i in range(m):
+        for j in range(n):
+            s = out.dtype.type(0)
+            for p in range(k):
+                s += a[i, p] * b[p, j]
+            out[i, j] = s
+    return out
+
+
+@njit(cache=True, fastmath=True)
+def matmul_ikj(a, b, out):
+    """Rung 2, loop order i-p-j: ``out[i, :] += a[i, p] · b[p, :]``.
+
+    Same arithmetic, loops swapped: the inner loop now walks along a row of ``b``
+    and a row of ``out``, both contiguous, so the compiler turns it into SIMD
+    instructions (8 or 16 numbers at a time). Still one core, and every pass over
+    ``p`` streams all of ``out[i, :]`` through memory again.
+    """
+    m, k = a.shape
+    n = b.shape[1]
+    for i in range(m):
+        for j in range(n):
+            out[i, j] = 0
+        for p in range(k):
+            aip = a[i, p]
+            for j in range(n):
+                out[i, j] += aip * b[p, j]
+    return out
+
+
+@njit(cache=True, fastmath=True, parallel=True)
+def matmul_ikj_parallel(a, b, out):
+    """Rung 3: rung 2 with the rows of ``out`` shared among the cores (``prange``).
+
+    Rows are independent, so no two threads ever write the same number.
+    """
+    m, k = a.shape
+    n = b.shape[1]
+    for i in prange(m):
+        for j in range(n):
+            out[i, j] = 0
+        for p in range(k):
+            aip = a[i, p]
+            for j in range(n):
+                out[i, j] += aip * b[p, j]
+    return out
+
+
+MR = 4   # rows of out per register block
+NR = 4   # columns of out per register block
+
+
+@njit(cache=True, fastmath=True, parallel=True)
+def matmul_blocked(a, b, out):
+    """Rung 4: packed operands and a 4×4 register block.
+
+    Two ideas, the same ones BLAS libraries are built on (Goto & van de Geijn, 2008):
+
+    * **Packing.** Copy ``b`` once, transposed, into ``bt`` (n, k): column ``j`` of
+      ``b`` becomes the contiguous row ``bt[j]``. Now both factors of every dot
+      product are read front to back. The copy costs ``k·n`` moves against
+      ``m·k·n`` multiply-adds, so it pays for itself many times over.
+    * **Register blocking.** Compute a 4×4 block of ``out`` at once: 16 running
+      sums that live in registers for the whole ``p`` loop. Each step loads 4
+      numbers of ``a`` and 4 of ``bt`` and does 16 multiply-adds with them, so
+      loads no longer limit the speed. ``fastmath`` lets the compiler split each
+      sum into SIMD lanes (it reorders the additions, like BLAS does), so the
+      16 sums become 16 vector registers of 8 or 16 lanes each.
+
+    The 4 rows of ``a`` (4·k numbers) stay in the L1 cache while a thread sweeps
+    every 4-column block of ``bt``; ``bt`` (n·k numbers, 800 KB at 784×256 in
+    float32) stays in the core's L2 cache. Blocks of rows go to different cores.
+    Edges (``m`` or ``n`` not a multiple of 4) fall back to one dot product at a time.
+    """
+    m, k = a.shape
+    n = b.shape[1]
+    a = np.ascontiguousarray(a)                 # no copy when a is already C-ordered
+    bt = np.empty((n, k), dtype=b.dtype)
+    for j0 in prange((n + 15) // 16):           # pack, 16 columns per task
+        for p in range(k):
+            for j in range(j0 * 16, min(j0 * 16 + 16, n)):
+                bt[j, p] = b[p, j]
+    m4, n4 = m - m % MR, n - n % NR
+    for ib in prange((m + MR - 1) // MR):
+        i = ib * MR
+        if i < m4:
+            for j in range(0, n4, NR):
+                _block_4x4(a, bt, out, i, j, k)
+            for j in range(n4, n):               # right edge
+                for ii in range(i, i + MR):
+                    out[ii, j] = _dot(a, ii, bt, j, k)
+        else:                                    # bottom edge
+            for ii in range(i, m):
+                for j in range(n):
+                    out[ii, j] = _dot(a, ii, bt, j, k)
+    return out
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _block_4x4(a, bt, out, i, j, k):
+    """``out[i:i+4, j:j+4] = a[i:i+4] @ bt[j:j+4].T``, the 16 sums held in registers."""
+    zero = out.dtype.type(0)
+    s00 = s01 = s02 = s03 = zero
+    s10 = s11 = s12 = s13 = zero
+    s20 = s21 = s22 = s23 = zero
+    s30 = s31 = s32 = s33 = zero
+    for p in range(k):
+        a0, a1, a2, a3 = a[i, p], a[i + 1, p], a[i + 2, p], a[i + 3, p]
+        b0, b1, b2, b3 = bt[j, p], bt[j + 1, p], bt[j + 2, p], bt[j + 3, p]
+        s00 += a0 * b0
+        s01 += a0 * b1
+        s02 += a0 * b2
+        s03 += a0 * b3
+        s10 += a1 * b0
+        s11 += a1 * b1
+        s12 += a1 * b2
+        s13 += a1 * b3
+        s20 += a2 * b0
+        s21 += a2 * b1
+        s22 += a2 * b2
+        s23 += a2 * b3
+        s30 += a3 * b0
+        s31 += a3 * b1
+        s32 += a3 * b2
+        s33 += a3 * b3
+    out[i, j], out[i, j + 1], out[i, j + 2], out[i, j + 3] = s00, s01, s02, s03
+    out[i + 1, j], out[i + 1, j + 1], out[i + 1, j + 2], out[i + 1, j + 3] = s10, s11, s12, s13
+    out[i + 2, j], out[i + 2, j + 1], out[i + 2, j + 2], out[i + 2, j + 3] = s20, s21, s22, s23
+    out[i + 3, j], out[i + 3, j + 1], out[i + 3, j + 2], out[i + 3, j + 3] = s30, s31, s32, s33
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _dot(a, i, bt, j, k):
+    """``a[i] · bt[j]``: one entry of ``out``, for the edges."""
+    s = bt.dtype.type(0)
+    for p in range(k):
+        s += a[i, p] * bt[j, p]
+    return s
+
+
+# ======================================================================================
+# 2. Fused kernels used by the backend. Arrays arrive flattened to 1-D and contiguous;
+#    results go into ``out`` (never into an input unless the caller passes it as ``out``).
+#
+#    ``error_model="numpy"``: a division by zero gives inf as in NumPy instead of
+#    raising; without it Numba checks every division, and the check blocks SIMD.
+#    One thread each: these kernels run between BLAS calls, whose threads are still
+#    spinning on the other cores for the next product; a second pool of threads
+#    (``parallel=True``) fought them and made a training epoch slower, not faster.
+# ======================================================================================
+
+_FUSED = {"cache": True, "error_model": "numpy"}
+
+
+@njit(**_FUSED)
+def relu(z, out):
+    """``a = max(0, z)``."""
+    for i in range(z.size):
+        out[i] = z[i] if z[i] > 0 else 0
+    return out
+
+
+@njit(**_FUSED)
+def relu_backward(grad_out, z, out):
+    """``dz = da · [z > 0]``: one pass, no boolean temporary."""
+    for i in range(z.size):
+        out[i] = grad_out[i] if z[i] > 0 else 0
+    return out
+
+
+@njit(**_FUSED)
+def leaky_relu(z, alpha, out):
+    """``a = z if z > 0 else α·z``."""
+    alpha = z.dtype.type(alpha)
+    for i in range(z.size):
+        out[i] = z[i] if z[i] > 0 else alpha * z[i]
+    return out
+
+
+@njit(**_FUSED)
+def leaky_relu_backward(grad_out, z, alpha, out):
+    """``dz = da if z > 0 else α·da``."""
+    alpha = z.dtype.type(alpha)
+    for i in range(z.size):
+        out[i] = grad_out[i] if z[i] > 0 else alpha * grad_out[i]
+    return out
+
+
+@njit(**_FUSED)
+def sigmoid_from_exp(z, e, out):
+    """Stable ``σ(z)`` given ``e = e^{−|z|}`` (see :func:`tinyae.activations.sigmoid`).
+
+    With ``s = 1/(1 + e)``: ``σ(z) = s`` for ``z ≥ 0``, ``e·s`` for ``z < 0``.
+    The caller computes ``e`` with NumPy, whose ``exp`` works on 16 numbers per
+    instruction; Numba's ``math.exp`` is one library call per number, and alone
+    made this kernel slower than NumPy. ``out`` may be ``e`` itself.
+    """
+    one = z.dtype.type(1)
+    for i in range(z.size):
+        s = one / (one + e[i])
+        out[i] = s if z[i] >= 0 else e[i] * s
+    return out
+
+
+@njit(**_FUSED)
+def sigmoid_backward(grad_out, a, out):
+    """``dz = da · a · (1 − a)``."""
+    one = a.dtype.type(1)
+    for i in range(a.size):
+        out[i] = grad_out[i] * a[i] * (one - a[i])
+    return out
+
+
+@njit(**_FUSED)
+def tanh_backward(grad_out, a, out):
+    """``dz = da · (1 − a²)``."""
+    one = a.dtype.type(1)
+    for i in range(a.size):
+        out[i] = grad_out[i] * (one - a[i] * a[i])
+    return out
+
+
+@njit(**_FUSED, fastmath={"reassoc"})   # reassoc: the sum may be split into SIMD lanes
+def mse(y_pred, y_true, n, diff):
+    """Squared error in one pass: writes ``diff = ŷ − y`` and returns ``Σ diff² / N``.
+
+    The sum is accumulated in float64 whatever the dtype, so a float32 loss over a
+    million entries loses no digits to rounding.
+    """
+    total = 0.0
+    for i in range(y_pred.size):
+        d = y_pred[i] - y_true[i]
+        diff[i] = d
+        total += float(d) * float(d)
+    return total / n
+
+
+@njit(**_FUSED, fastmath={"reassoc"})
+def bce_with_logits_from_exp(z, y, e, log1p_e, n, grad):
+    """Cross-entropy from logits and its gradient in one pass, given ``e = e^{−|z|}``.
+
+    Returns ``L = Σ [max(z, 0) − y·z + log(1 + e)] / N`` and writes
+    ``grad = (σ(z) − y) / N`` with the stable ``σ`` of :func:`sigmoid_from_exp`:
+    the one ``e`` serves both. NumPy computes ``e`` and ``log1p(e)`` (vectorized);
+    ``grad`` may be ``e`` itself, as each entry is read before it is overwritten.
+    """
+    one = z.dtype.type(1)
+    zero = z.dtype.type(0)
+    inv_n = z.dtype.type(1.0 / n)
+    total = 0.0
+    for i in range(z.size):
+        zi, yi, ei = z[i], y[i], e[i]
+        total += float(max(zi, zero) - yi * zi + log1p_e[i])
+        s = one / (one + ei)
+        p = s if zi >= 0 else ei * s
+        grad[i] = (p - yi) * inv_n
+    return total / n
+
+
+@njit(**_FUSED)
+def adam_update(param, grad, m, v, beta1, beta2, eps, weight_decay, step_size, sqrt_c2):
+    """The whole Adam step in one pass over each parameter, in place.
+
+    Per entry, with ``g = grad + weight_decay·θ``:
+    ``m ← β1·m + (1 − β1)·g``, ``v ← β2·v + (1 − β2)·g²`` and
+    ``θ ← θ − step_size · m / (√v · (1/sqrt_c2) + ε)``, where the caller passes the
+    bias corrections as ``step_size = lr / (1 − β1ᵗ)`` and ``sqrt_c2 = √(1 − β2ᵗ)``.
+    The operations are those of the NumPy twin in the same order, so the two agree
+    to the last bit (but for the one difference below). NumPy needs twelve passes
+    over the array for them; here each number is loaded once and stored once.
+
+    One difference: a moment smaller than the smallest normal float is set to 0.
+    A weight whose input is always 0 (a border pixel of MNIST) gets ``g = 0`` at
+    every step, so its ``m`` shrinks by β1 per step until it is *subnormal*, and
+    arithmetic on subnormal numbers is many times slower: after a few epochs the
+    update took four times as long. Flushing them is what a CPU in flush-to-zero
+    mode does; it moves θ by less than 1e-30.
+    """
+    dt = param.dtype.type
+    b1, b2, c1, c2 = dt(beta1), dt(beta2), dt(1 - beta1), dt(1 - beta2)
+    eps, wd = dt(eps), dt(weight_decay)
+    step_size, inv_sqrt_c2 = dt(step_size), dt(1 / sqrt_c2)
+    tiny = np.finfo(param.dtype).tiny             # smallest normal number
+    zero = dt(0)
+    for i in range(param.size):
+        g = grad[i] + wd * param[i] if weight_decay else grad[i]
+        mi = b1 * m[i] + g * c1
+        vi = b2 * v[i] + g * g * c2
+        m[i] = mi if abs(mi) >= tiny else zero
+        v[i] = vi if vi >= tiny else zero
+        param[i] -= m[i] / (math.sqrt(v[i]) * inv_sqrt_c2 + eps) * step_size
