@@ -14,7 +14,7 @@ Five lines to train on the built-in digits::
 
 from . import augment, backend, compression, errors, gradcheck, plots, regularizers, schedules
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
-from .backend import get_backend, set_backend
+from .backend import BackendUnavailableError, get_backend, set_backend
 from .classifier import Softmax, SoftmaxClassifier, SoftmaxCrossEntropy
 from .conv import Conv2D, ConvTranspose2D, Flatten, MaxPool2D, Reshape, Upsample2D
 from .datasets import add_noise, load_array, load_digits, load_mnist, train_test_split
@@ -45,7 +45,8 @@ __all__ = [
     "SoftmaxCrossEntropy", "VariationalAutoencoder", "WeightDecay", "augment", "compression",
     "regularizers",
     # normalization, convolution, schedules, PCA, images, errors, plots
-    "AdamW", "BatchNorm1d", "BatchNorm2d", "Conv2D", "ConvTranspose2D", "CosineDecay",
+    "AdamW", "BackendUnavailableError", "BatchNorm1d", "BatchNorm2d", "Conv2D",
+    "ConvTranspose2D", "CosineDecay",
     "DivergenceError", "Dropout", "Flatten", "LayerNorm", "MaxPool2D", "PCA",
     "ReduceLROnPlateau", "Reshape", "StepDecay", "TinyAEError", "Upsample2D", "errors",
     "load_cifar10", "load_images", "plots", "schedules",

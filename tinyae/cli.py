@@ -172,6 +172,9 @@ def build_parser():
                    help="output folder (default: a new runs/<data>-N folder)")
     t.add_argument("--overwrite", action="store_true",
                    help="allow writing into a folder that already holds a model")
+    t.add_argument("--backend", choices=["numpy", "numba"], default=None,
+                   help="compute backend (default: $TINYAE_BACKEND or numpy); numba needs "
+                   "pip install -e '.[fast]'")
     t.add_argument("--quiet", action="store_true", help="no progress output")
     t.set_defaults(func=cmd_train)
 
@@ -293,6 +296,10 @@ def build_model(args, n_inputs, image_shape=None):
 
 def cmd_train(args):
     from . import plots
+    from .backend import set_backend
+
+    if args.backend:
+        set_backend(args.backend)
     from .datasets import add_noise
     from .optim import SGD, Adam
     from .pca import PCA
