@@ -26,6 +26,20 @@ NOISE_KINDS = ("gaussian", "masking", "salt_pepper")
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
+def path_or_env(path, variable, who, what, url):
+    """``path``, or when it is None the folder named by the environment ``variable``.
+
+    Raises DataFormatError saying what to pass and where the data can be downloaded.
+    """
+    if path is None:
+        path = os.environ.get(variable)
+        if not path:
+            raise DataFormatError(f"{who} got no path and the environment variable {variable} "
+                                  f"is not set; pass the folder holding the {what}, which you "
+                                  f"can download from {url}")
+    return path
+
+
 def _float_dtype(dtype):
     """``np.dtype(dtype)`` if it is float32 or float64, else DTypeError."""
     try:
@@ -187,12 +201,7 @@ def load_mnist(path=None, split="train", dtype=np.float32, flatten=True):
     if split not in splits:
         raise ValueError(f"split must be one of {list(splits)}, got {split!r}")
     dtype = _float_dtype(dtype)
-    if path is None:
-        path = os.environ.get("TINYAE_MNIST")
-        if not path:
-            raise DataFormatError("load_mnist got no path and the environment variable "
-                                  "TINYAE_MNIST is not set; pass the folder holding the IDX "
-                                  f"files, which you can download from {MNIST_URLS}")
+    path = path_or_env(path, "TINYAE_MNIST", "load_mnist", "IDX files", MNIST_URLS)
     folder = Path(path)
     if not folder.is_dir():
         raise DataFormatError(f"MNIST folder {folder} does not exist or is not a folder; "

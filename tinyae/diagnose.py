@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .gradcheck import THRESHOLD, numerical_gradient, relative_error
+from .gradcheck import THRESHOLD, find_row, numerical_gradient, relative_error
 
 #: A gradient passes when its relative error to the reference is below
 #: PASS_THRESHOLD (a correct answer is ~1e-15 away: rounding only) and its error to
@@ -369,10 +369,7 @@ class ExerciseReport:
         return [row for result in self.results for row in result.rows]
 
     def __getitem__(self, name):
-        for row in self.rows:
-            if row.name == name:
-                return row
-        raise KeyError(f"no gradient named {name!r}; have {[r.name for r in self.rows]}")
+        return find_row(self.rows, name)
 
     def __str__(self):
         return "\n\n".join(str(result) for result in self.results)

@@ -103,6 +103,14 @@ class GradCheckRow:
     kinks: list = field(default_factory=list)
 
 
+def find_row(rows, name):
+    """The row called ``name`` (e.g. ``"encoder.0.W"``), or a KeyError listing the names."""
+    for row in rows:
+        if row.name == name:
+            return row
+    raise KeyError(f"no gradient named {name!r}; have {[r.name for r in rows]}")
+
+
 @dataclass
 class GradCheckReport:
     """All rows of a gradient check; ``passed`` is True when every row passed."""
@@ -120,10 +128,7 @@ class GradCheckReport:
         return max((row.max_rel_error for row in self.rows), default=0.0)
 
     def __getitem__(self, name):
-        for row in self.rows:
-            if row.name == name:
-                return row
-        raise KeyError(f"no gradient named {name!r}; have {[r.name for r in self.rows]}")
+        return find_row(self.rows, name)
 
     def __str__(self):
         head = f"{'gradient':<16} {'shape':<12} {'max rel err':>11}  {'worst entry':<12} " \

@@ -7,13 +7,13 @@ the convolutional layers (:mod:`tinyae.conv`), NCHW:
 already depends on: nothing here unpickles, so a data file can never run code.
 """
 
-import os
 import tarfile
 from pathlib import Path
 
 import numpy as np
 
 from ._validate import as_float_dtype
+from .datasets import path_or_env
 from .errors import DataFormatError
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
@@ -147,13 +147,8 @@ def load_cifar10(path=None, split="train", dtype=np.float32, flatten=True):
     if split not in splits:
         raise ValueError(f"split must be one of {list(splits)}, got {split!r}")
     dtype = as_float_dtype(dtype)
-    if path is None:
-        path = os.environ.get("TINYAE_CIFAR10")
-        if not path:
-            raise DataFormatError("load_cifar10 got no path and the environment variable "
-                                  "TINYAE_CIFAR10 is not set; pass the folder holding the "
-                                  f"binary batch files, which you can download from "
-                                  f"{CIFAR10_URL}")
+    path = path_or_env(path, "TINYAE_CIFAR10", "load_cifar10", "binary batch files",
+                       CIFAR10_URL)
     if not Path(path).exists():
         raise DataFormatError(f"CIFAR-10 path {path} does not exist; download the binary "
                               f"version from {CIFAR10_URL}")
