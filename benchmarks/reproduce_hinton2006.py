@@ -108,7 +108,7 @@ def train_tinyae(args, X_train, X_test, log):
     sub = X_train[np.random.default_rng(1).permutation(len(X_train))[:10_000]]
     start = time.perf_counter()
     monitor = Monitor(sub, X_test, args.minutes, start, log)
-    model.fit(X_train, loss="bce", optimizer=optimizer, epochs=args.epochs,
+    model.fit(X_train, loss=args.loss, optimizer=optimizer, epochs=args.epochs,
               batch_size=args.batch_size, seed=args.seed, verbose=0,
               callbacks=[CosineDecay(args.epochs), monitor])
     return model, monitor.rows, time.perf_counter() - start
@@ -162,7 +162,10 @@ def train_torch(args, X_train, X_test, init_model, log):
         order = torch.from_numpy(rng.permutation(len(Xt)))
         for i in range(0, len(Xt), args.batch_size):
             x = Xt[order[i:i + args.batch_size]]
-            loss = bce(net(x), x) / len(x)   # tinyae's convention: sum over pixels, batch mean
+            if args.loss == "bce":  # tinyae's convention: sum over pixels, batch mean
+                loss = bce(net(x), x) / len(x)
+            else:
+                loss = ((torch.sigmoid(net(x)) - x) ** 2).sum() / len(x)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -205,6 +208,9 @@ def main(argv=None):
                    help="training time budget; stops after the epoch that passes it")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--loss", choices=["bce", "mse"], default="bce",
+                   help="training loss on the sigmoid output: cross-entropy (bce) or squared "
+                        "error (mse); the reported error is squared error either way")
     p.add_argument("--batchnorm", action="store_true", help="BatchNorm after each hidden layer")
     p.add_argument("--dropout", type=float, default=0.0, help="Dropout after each hidden layer")
     p.add_argument("--weight-decay", type=float, default=0.0,
@@ -236,7 +242,8 @@ def main(argv=None):
         sys.exit("give --mnist FOLDER or set TINYAE_MNIST (or use --fast)")
     if args.fast:
         X_train, X_test = X_train[:5000], X_test[:1000]
-    recipe = (f"{'-'.join(map(str, args.sizes))}, ReLU, linear code, sigmoid + cross-entropy"
+    recipe = (f"{'-'.join(map(str, args.sizes))}, ReLU, linear code, sigmoid + "
+              f"{'cross-entropy' if args.loss == 'bce' else 'squared error'}"
               f"{', BatchNorm' if args.batchnorm else ''}"
               f"{f', Dropout {args.dropout}' if args.dropout else ''}, "
               f"{'AdamW wd ' + str(args.weight_decay) if args.weight_decay else 'Adam'} "

@@ -50,3 +50,25 @@ def test_no_data_is_a_clear_error(tmp_path):
                             capture_output=True, text=True, timeout=120,
                             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
     assert result.returncode != 0 and "--mnist" in result.stderr
+
+
+def test_squared_error_recipe_trains_on_squared_error(tmp_path):
+    fake_mnist(tmp_path)
+    runs = {}
+    for loss in ("bce", "mse"):
+        out = tmp_path / loss
+        result = subprocess.run([sys.executable, str(SCRIPT), "--fast", "--mnist", str(tmp_path),
+                                 "--out", str(out), "--loss", loss],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        runs[loss] = json.loads((out / "results.json").read_text())
+    assert "squared error" in runs["mse"]["recipe"]
+    assert "cross-entropy" in runs["bce"]["recipe"]
+    # same data, seed and initial weights: only the loss differs, so the curves must too
+    assert runs["mse"]["epochs"][0]["test_error"] != runs["bce"]["epochs"][0]["test_error"]
+
+
+def test_unknown_loss_is_refused(tmp_path):
+    result = subprocess.run([sys.executable, str(SCRIPT), "--fast", "--loss", "l1",
+                             "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "--loss" in result.stderr
