@@ -81,21 +81,26 @@ def machine():
 class Monitor(ta.Callback):
     """After each epoch: train error (on a fixed subset) and test error, in eval mode."""
 
-    def __init__(self, X_train_sub, X_test, minutes, start, log):
+    def __init__(self, X_train_sub, X_test, minutes, start, log, stop_after=None):
         self.X_train_sub, self.X_test, self.log = X_train_sub, X_test, log
         self.limit, self.start, self.rows = minutes * 60, start, []
+        self.stop_after, self.cpu_start = stop_after, time.process_time()
 
     def on_epoch_end(self, epoch, state):
         model = state.model
         train = model.evaluate(self.X_train_sub, "mse")
         test = model.evaluate(self.X_test, "mse")
         elapsed = time.perf_counter() - self.start
+        cpu = time.process_time() - self.cpu_start
         self.rows.append({"epoch": epoch + 1, "train_error": train, "test_error": test,
-                          "seconds": elapsed, "lr": state.history.lr[-1]})
+                          "seconds": elapsed, "cpu_seconds": cpu, "lr": state.history.lr[-1]})
         self.log(f"epoch {epoch + 1:3d}  train {train:6.3f}  test {test:6.3f}  "
-                 f"lr {state.history.lr[-1]:.2e}  {elapsed:7.1f} s")
+                 f"lr {state.history.lr[-1]:.2e}  {elapsed:7.1f} s  (cpu {cpu:7.1f} s)")
         if elapsed > self.limit:
             self.log(f"time limit of {self.limit / 60:g} minutes reached: stopping")
+            state.stop = True
+        if self.stop_after is not None and epoch + 1 >= self.stop_after:
+            self.log(f"stopping after epoch {epoch + 1} (--stop-after)")
             state.stop = True
 
 
@@ -107,7 +112,7 @@ def train_tinyae(args, X_train, X_test, log):
         optimizer = ta.Adam(lr=args.lr)
     sub = X_train[np.random.default_rng(1).permutation(len(X_train))[:10_000]]
     start = time.perf_counter()
-    monitor = Monitor(sub, X_test, args.minutes, start, log)
+    monitor = Monitor(sub, X_test, args.minutes, start, log, args.stop_after)
     model.fit(X_train, loss=args.loss, optimizer=optimizer, epochs=args.epochs,
               batch_size=args.batch_size, seed=args.seed, verbose=0,
               callbacks=[CosineDecay(args.epochs), monitor])
@@ -206,6 +211,8 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--minutes", type=float, default=20.0,
                    help="training time budget; stops after the epoch that passes it")
+    p.add_argument("--stop-after", type=int, default=None, metavar="N",
+                   help="stop after epoch N (the cosine schedule still spans --epochs)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--loss", choices=["bce", "mse"], default="bce",

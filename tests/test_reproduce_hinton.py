@@ -72,3 +72,15 @@ def test_unknown_loss_is_refused(tmp_path):
     result = subprocess.run([sys.executable, str(SCRIPT), "--fast", "--loss", "l1",
                              "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "--loss" in result.stderr
+
+
+def test_stop_after_ends_training_at_that_epoch(tmp_path):
+    fake_mnist(tmp_path)
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, str(SCRIPT), "--fast", "--mnist", str(tmp_path),
+                             "--out", str(out), "--stop-after", "1"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = json.loads((out / "results.json").read_text())["epochs"]
+    assert [r["epoch"] for r in rows] == [1]
+    assert rows[0]["cpu_seconds"] > 0
