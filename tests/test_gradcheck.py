@@ -75,6 +75,18 @@ def test_kinks_are_reported_not_hidden():
     assert "kink" in str(report)
 
 
+def test_a_point_exactly_on_kinks_is_reported_not_failed():
+    # Found by hypothesis: every hidden ReLU dead and zero biases put the decoder's
+    # pre-activations exactly at 0. The backward uses relu'(0) = 0, and the two
+    # one-sided slopes (-0.169, -0.141) both differ from it: a kink, not a bug.
+    model = ta.Autoencoder.deep([11, 3, 1], hidden="relu", output="sigmoid", seed=0)
+    X = np.random.default_rng(0).random((1, 11))
+    assert np.all(model.encoder.layers[0].forward(X) < 0)      # the premise: all dead
+    report = check_model(model, X, "mse")
+    assert report.passed, str(report)
+    assert report["encoder.2.b"].kinks == [(0,)]
+
+
 def test_a_wrong_gradient_at_a_kink_free_point_is_not_excused(rng):
     class HalfReLU(ta.ReLU):
         def backward(self, grad_out):
