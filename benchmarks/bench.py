@@ -18,6 +18,15 @@ A script, not a test: it measures this machine and prints what it saw. Four part
    any backend that calls BLAS) and a profile of one epoch per backend.
 4. **Peak memory** of one training epoch on 20,000 and 60,000 samples, each in a
    fresh process: it grows with the batch and the model, not with the data set.
+5. **Convolutions** (issue 10): seconds per epoch of the conv autoencoder (28×28×1 →
+   Conv 16 → Conv 32, both stride 2 → code 32 → two stride-2 transposed convolutions
+   back; batch 128, float32) with tinyae's numpy and numba backends and PyTorch (CPU)
+   on the same model, taking turns as in part 2, and a profile of one epoch per backend
+   (im2col gather, col2im scatter, layout changes, matrix products, the rest).
+6. **The cost of BatchNorm and Dropout** (issue 14): epoch time of the Hinton
+   784-1000-500-250-30 autoencoder with BatchNorm (and BatchNorm + Dropout 0.1) after
+   each hidden layer divided by its epoch time without, for tinyae (numpy backend) and
+   PyTorch, in the same run.
 
 Usage::
 
@@ -25,11 +34,12 @@ Usage::
     python benchmarks/bench.py           # about two minutes
     python benchmarks/bench.py --quick   # a smoke run of a few seconds
     python benchmarks/bench.py --wait-quiet   # on a shared machine: measure when idle
+    python benchmarks/bench.py --parts conv batchnorm   # parts 5 and 6 only (~3 minutes)
 
 Data: MNIST from ``--mnist`` (default ``$TINYAE_MNIST``, else ``../shared/data/mnist``
 beside the repository) when present, else uniform random pixels in [0, 1] (the
 output says which). Results are printed as tables and written as JSON to
-``benchmarks/results/<machine>.json``.
+``benchmarks/results/<machine>.json`` (``<machine>-<parts>.json`` with ``--parts``).
 
 OpenBLAS reads ``OPENBLAS_CORETYPE`` (and ``OPENBLAS_L2_SIZE``) to pick its kernels;
 the output records both. To measure the BLAS a fresh install would use, run the
@@ -329,6 +339,8 @@ FRAMEWORKS = ["tinyae numpy", "tinyae numba", "PyTorch (default Adam)", "PyTorch
 
 
 def make_trainer(name, X):
+    if name in CONV_FRAMEWORKS or name in BN_FRAMEWORKS:
+        return make_model_trainer(name, X)
     if name.startswith("tinyae"):
         return TinyAE(name.split()[1], X)
     if name.startswith("PyTorch"):
@@ -361,13 +373,13 @@ def _worker(conn, name, path, quick):
         conn.send((time.perf_counter() - start, float(loss)))
 
 
-def training(path, n_samples, epochs, quick, pause=0.3):
+def training(path, n_samples, epochs, quick, pause=0.3, frameworks=None):
     """Median epoch time per framework; one process each, taking turns epoch by epoch."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
     workers, skipped, extra = {}, {}, {}
-    for name in FRAMEWORKS:                           # start them one at a time
+    for name in frameworks or FRAMEWORKS:             # start them one at a time
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=_worker, args=(child, name, path, quick), daemon=True)
         proc.start()
@@ -538,6 +550,184 @@ def memory(path, names, quick):
     return rows
 
 
+# ----- 5. convolutions ------------------------------------------------------------------------
+
+CONV_CODE = 32
+
+
+def conv_models():
+    """``(tinyae builder, PyTorch builder)`` of the conv autoencoder (issue 10, item 6).
+
+    28×28×1 → Conv 3×3 16, stride 2 → Conv 3×3 32, stride 2 → Dense to a 32-unit code →
+    Dense back to 32×7×7 → ConvTranspose 4×4 to 16×14×14 → ConvTranspose 4×4 to 1×28×28,
+    stride 2, padding 1 throughout; ReLU inside, sigmoid output: 115,217 parameters in
+    both. The tinyae model is :func:`conv_vs_dense.conv_model`, the one the MNIST
+    comparison trains.
+    """
+    sys.path.insert(0, str(HERE))
+    from conv_vs_dense import conv_model
+
+    def torch_model():
+        from torch import nn
+
+        return nn.Sequential(
+            nn.Conv2d(1, 16, 3, 2, 1), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),
+            nn.Flatten(), nn.Linear(32 * 7 * 7, CONV_CODE),
+            nn.Linear(CONV_CODE, 32 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (32, 7, 7)),
+            nn.ConvTranspose2d(32, 16, 4, 2, 1), nn.ReLU(),
+            nn.ConvTranspose2d(16, 1, 4, 2, 1), nn.Sigmoid())
+
+    return (lambda: conv_model(CONV_CODE, seed=0, dtype=np.float32)), torch_model
+
+
+HINTON = [784, 1000, 500, 250, 30]
+
+
+def hinton_torch(batchnorm, dropout):
+    """784-1000-500-250-30 and back in PyTorch, laid out as ``Autoencoder.deep`` lays it out:
+    Linear → [BatchNorm1d] → ReLU → [Dropout] for each hidden layer, a linear code, and a
+    sigmoid output."""
+    from torch import nn
+
+    def stack(widths, last):
+        layers = []
+        for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
+            hidden = i < len(widths) - 2
+            layers.append(nn.Linear(n_in, n_out))
+            if hidden and batchnorm:
+                layers.append(nn.BatchNorm1d(n_out))
+            layers.append(nn.ReLU() if hidden else last)
+            if hidden and dropout:
+                layers.append(nn.Dropout(dropout))
+        return layers
+
+    return nn.Sequential(*stack(HINTON, nn.Identity()), *stack(HINTON[::-1], nn.Sigmoid()))
+
+
+class TinyModel(TinyAE):
+    """Any tinyae model, trained like :class:`TinyAE` (``fit`` for one epoch)."""
+
+    def __init__(self, backend_name, X, model):
+        self.name, self.X, self.model = backend_name, X, model
+        backend.set_backend(backend_name)
+        self.opt = ta.Adam(lr=LR)
+        self.epoch = 0
+
+
+class TorchModel(Torch):
+    """Any PyTorch model, trained with the loop of :class:`Torch` (default Adam)."""
+
+    def __init__(self, X, net):
+        import torch
+
+        self.torch = torch
+        torch.manual_seed(0)
+        self.net = net
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=LR)
+        self.X = torch.from_numpy(X)
+
+    def run_epoch(self):
+        self.net.train()
+        return super().run_epoch()
+
+
+CONV_FRAMEWORKS = ["tinyae numpy (conv)", "tinyae numba (conv)", "PyTorch (conv)"]
+BN_FRAMEWORKS = [f"{who} Hinton{extra}" for who in ("tinyae", "PyTorch")
+                 for extra in ("", " + BatchNorm", " + BatchNorm + Dropout 0.1")]
+
+
+def make_model_trainer(name, X):
+    """Trainers for parts 5 and 6 (``make_trainer`` covers part 2)."""
+    if name.endswith("(conv)"):
+        tiny, torch_model = conv_models()
+        images = np.ascontiguousarray(X.reshape(-1, 1, 28, 28))
+        if name.startswith("PyTorch"):
+            return TorchModel(images, torch_model())
+        return TinyModel(name.split()[1], images, tiny())
+    batchnorm, dropout = "BatchNorm" in name, (0.1 if "Dropout" in name else 0.0)
+    if name.startswith("PyTorch"):
+        return TorchModel(X, hinton_torch(batchnorm, dropout))
+    model = ta.Autoencoder.deep(HINTON, hidden="relu", code="identity", output="sigmoid",
+                                seed=0, dtype=np.float32, batchnorm=batchnorm,
+                                dropout=dropout)
+    return TinyModel("numpy", X, model)
+
+
+def conv_goals(rows):
+    """Issue 10's targets: epoch time ÷ PyTorch's, numpy ≤ 1.5, numba ≤ 1.0."""
+    t = {r["framework"]: r["epoch_s"] for r in rows}
+    out = []
+    for name, target in (("tinyae numpy (conv)", 1.5), ("tinyae numba (conv)", 1.0)):
+        if name in t and "PyTorch (conv)" in t:
+            ratio = t[name] / t["PyTorch (conv)"]
+            out.append({"goal": f"{name} epoch time ≤ {target}× PyTorch's", "ratio": ratio,
+                        "target": target, "met": ratio <= target})
+    return out
+
+
+def batchnorm_costs(rows):
+    """Epoch time with ÷ without, per framework; issue 14: tinyae's ≤ 1.1 × PyTorch's.
+
+    The ratio is the median over rounds of (epoch with) / (epoch without) of the same
+    round: the frameworks take turns, so the two epochs of a round ran back to back under
+    the same load, and a change of load between rounds cancels. The ratio of the median
+    epoch times is kept beside it (``*_ratio_of_medians``).
+    """
+    t = {r["framework"]: r for r in rows}
+    out = []
+    for extra in (" + BatchNorm", " + BatchNorm + Dropout 0.1"):
+        row = {"added": extra.lstrip(" +")}
+        for who in ("tinyae", "PyTorch"):
+            with_, without = t.get(f"{who} Hinton{extra}"), t.get(f"{who} Hinton")
+            if with_ and without:
+                per_round = np.array(with_["epoch_times"]) / np.array(without["epoch_times"])
+                row[f"{who}_ratio"] = float(np.median(per_round))
+                row[f"{who}_ratio_of_medians"] = with_["epoch_s"] / without["epoch_s"]
+        if "tinyae_ratio" in row and "PyTorch_ratio" in row:
+            row["tinyae_over_torch"] = row["tinyae_ratio"] / row["PyTorch_ratio"]
+            row["met"] = row["tinyae_over_torch"] <= 1.1
+        out.append(row)
+    return out
+
+
+CONV_GROUPS = {"im2col gather": ("backend.py", ("im2col",)),
+               "col2im scatter": ("backend.py", ("col2im",)),
+               "layout (channels_first, to_images)": ("backend.py",
+                                                      ("channels_first", "to_images")),
+               "matrix products (BLAS)": ("backend.py", ("matmul",)),
+               "input checks": ("_validate.py", ("check_array",))}
+
+
+def profile_conv_epoch(X, name):
+    """Where a conv epoch's time goes: cumulative time of the backend functions per group.
+
+    For each function named in ``CONV_GROUPS``, the largest cumtime among the entries of
+    that name in that file: the module-level function the layers call, which includes
+    the backend method and the NumPy or Numba work under it. The rest of the epoch
+    (activations, Adam, the loss, Python) is "everything else".
+    """
+    tiny, _ = conv_models()
+    t = TinyModel(name, np.ascontiguousarray(X.reshape(-1, 1, 28, 28)), tiny())
+    t.run_epoch()
+    prof = cProfile.Profile()
+    backend.set_backend(name)
+    prof.enable()
+    start = time.perf_counter()
+    t.run_epoch()
+    wall = time.perf_counter() - start
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    cum = {}
+    for (filename, _, func), (_, _, _, cumtime, _) in stats.items():
+        key = (Path(filename).name, func)
+        cum[key] = max(cum.get(key, 0.0), cumtime)
+    groups = {group: sum(cum.get((where, f), 0.0) for f in funcs)
+              for group, (where, funcs) in CONV_GROUPS.items()}
+    total = sum(st[2] for st in stats.values())
+    groups["everything else"] = total - sum(groups.values())
+    return {"total_s": total, "wall_s": wall, "groups": groups}
+
+
 # ----- report ---------------------------------------------------------------------------------
 
 def table(headers, rows):
@@ -564,6 +754,15 @@ def report(res):
         print(f"--wait-quiet: waited for idle CPUs {q['waits']} times, "
               f"{q['timeouts']} of them in vain (60 s)")
 
+    if "ladder" in res:
+        report_dense(res)
+    if "memory" in res:
+        report_memory(res)
+    if "conv" in res or "batchnorm" in res:
+        report_models(res)
+
+
+def report_dense(res):
     lad = res["ladder"]
     print(f"\n1. Matmul ladder, ({lad['shape'][0]}, {lad['shape'][1]}) @ "
           f"({lad['shape'][1]}, {lad['shape'][2]}), best of repeats")
@@ -598,6 +797,8 @@ def report(res):
                 [[g, *(f"{res['profile'][n]['groups'][g]:.3f}" for n in names)] for g in groups]
                 + [["total (profiled)", *(f"{res['profile'][n]['total_s']:.3f}" for n in names)]]))
 
+
+def report_memory(res):
     print("\n4. Peak memory of one training epoch: arrays allocated by training (tracemalloc),\n"
           "   on top of the data set and the parameters; Adam's state (m, v and a scratch\n"
           "   array) is three times the parameters, the rest is one batch's activations")
@@ -610,6 +811,51 @@ def report(res):
                  for r in res["memory"]]))
 
 
+def report_models(res):
+    if "conv" in res:
+        c = res["conv"]
+        print(f"\n5. Convolutions: the conv autoencoder of issue 10 (28×28×1 → 16 → 32 → code "
+              f"{CONV_CODE} → back, stride 2, 115,217 parameters), batch {BATCH}, float32, "
+              f"median of {res['epochs']} epochs")
+        torch_s = {r["framework"]: r["epoch_s"] for r in c["rows"]}.get("PyTorch (conv)")
+        print(table(["framework", "s / epoch", "samples / s", "time ÷ PyTorch", "final loss"],
+                    [[r["framework"], f"{r['epoch_s']:.3f}", f"{r['samples_per_s']:,.0f}",
+                      f"{r['epoch_s'] / torch_s:.2f}" if torch_s else "-",
+                      f"{r['final_loss']:.2f}"] for r in c["rows"]]))
+        for name, why in c["skipped"].items():
+            print(f"  ({name} skipped: {why})")
+        for g in c["goals"]:
+            print(f"  {'met   ' if g['met'] else 'MISSED'} {g['goal']}: {g['ratio']:.2f}×")
+        names = list(c["profile"])
+        if names:
+            groups = list(c["profile"][names[0]]["groups"])
+            print(table(["cProfile, s / epoch", *names],
+                        [[g, *(f"{c['profile'][n]['groups'][g]:.3f}" for n in names)]
+                         for g in groups]
+                        + [["total (profiled)",
+                            *(f"{c['profile'][n]['total_s']:.3f}" for n in names)]]))
+    if "batchnorm" in res:
+        b = res["batchnorm"]
+        print(f"\n6. Cost of BatchNorm and Dropout: 784-1000-500-250-30 autoencoder (ReLU, "
+              f"Adam, batch {BATCH}, float32, tinyae numpy backend), median of "
+              f"{res['epochs']} epochs")
+        print(table(["framework", "s / epoch", "final loss"],
+                    [[r["framework"], f"{r['epoch_s']:.3f}", f"{r['final_loss']:.2f}"]
+                     for r in b["rows"]]))
+        for name, why in b["skipped"].items():
+            print(f"  ({name} skipped: {why})")
+        print(table(["added", "tinyae with ÷ without", "PyTorch with ÷ without",
+                     "tinyae ÷ PyTorch", "goal ≤ 1.10"],
+                    [[r["added"], f"{r.get('tinyae_ratio', float('nan')):.3f}",
+                      f"{r.get('PyTorch_ratio', float('nan')):.3f}",
+                      f"{r.get('tinyae_over_torch', float('nan')):.3f}",
+                      {True: "met", False: "MISSED"}.get(r.get("met"), "-")]
+                     for r in b["costs"]]))
+
+
+PARTS = ["dense", "memory", "conv", "batchnorm"]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default_mnist = os.environ.get("TINYAE_MNIST") or str(HERE.parent.parent / "shared" /
@@ -620,6 +866,9 @@ def main(argv=None):
     p.add_argument("--out", default=None, help="JSON file (default benchmarks/results/...)")
     p.add_argument("--wait-quiet", action="store_true",
                    help="before each measurement, wait (up to 60 s) for idle CPUs (Linux)")
+    p.add_argument("--parts", nargs="+", choices=PARTS, default=PARTS,
+                   help="what to measure (default: all): dense = parts 1-3 (ladder, training, "
+                        "profile), memory = 4, conv = 5, batchnorm = 6")
     p.add_argument("--memory-probe", nargs=2, metavar=("N", "BACKEND"), help=argparse.SUPPRESS)
     p.add_argument("--ladder-probe", nargs=2, metavar=("KERNEL", "DTYPE"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -636,27 +885,50 @@ def main(argv=None):
     print(f"tinyae benchmark on {info['cpu']} ({info['cores']} cores)", flush=True)
     X, source = load_data(path, N_TRAIN, args.quick)
     epochs = 2 if args.quick else args.epochs
-    print("matmul ladder ...", flush=True)
     res = {"machine": info, "data": source, "epochs": epochs, "batch": BATCH,
-           "load_start": [round(x, 2) for x in os.getloadavg()],
-           "ladder": ladder(args.quick)}
-    print("training ...", flush=True)
-    res["training"] = training(path, len(X), epochs, args.quick)
-    res["goals"] = goals(res["training"]["rows"])
-    print("profile ...", flush=True)
-    wait_until_quiet()
-    res["products"] = products_only(X, args.quick)
-    names = ["numpy"] + (["numba"] if "tinyae numba" not in res["training"]["skipped"] else [])
-    res["profile"] = {}
-    for n in names:
+           "parts": args.parts, "load_start": [round(x, 2) for x in os.getloadavg()]}
+    have_numba = True
+    if "dense" in args.parts:
+        print("matmul ladder ...", flush=True)
+        res["ladder"] = ladder(args.quick)
+        print("training ...", flush=True)
+        res["training"] = training(path, len(X), epochs, args.quick)
+        res["goals"] = goals(res["training"]["rows"])
+        have_numba = "tinyae numba" not in res["training"]["skipped"]
+        print("profile ...", flush=True)
         wait_until_quiet()
-        res["profile"][n] = profile_epoch(X, n)
-    print("memory ...", flush=True)
-    res["memory"] = memory(path, names, args.quick)
+        res["products"] = products_only(X, args.quick)
+        res["profile"] = {}
+        for n in ["numpy"] + (["numba"] if have_numba else []):
+            wait_until_quiet()
+            res["profile"][n] = profile_epoch(X, n)
+    if "conv" in args.parts:
+        print("convolutions ...", flush=True)
+        conv = training(path, len(X), epochs, args.quick, frameworks=CONV_FRAMEWORKS)
+        conv["goals"] = conv_goals(conv["rows"])
+        conv["profile"] = {}
+        for n in ("numpy", "numba"):
+            if f"tinyae {n} (conv)" in conv["skipped"]:
+                continue
+            wait_until_quiet()
+            conv["profile"][n] = profile_conv_epoch(X, n)
+        res["conv"] = conv
+        have_numba = "tinyae numba (conv)" not in conv["skipped"]
+    if "batchnorm" in args.parts:
+        print("BatchNorm and Dropout ...", flush=True)
+        bn = training(path, len(X), epochs, args.quick, frameworks=BN_FRAMEWORKS)
+        bn["costs"] = batchnorm_costs(bn["rows"])
+        res["batchnorm"] = bn
+    if "memory" in args.parts:
+        print("memory ...", flush=True)
+        res["memory"] = memory(path, ["numpy"] + (["numba"] if have_numba else []),
+                               args.quick)
     res["load_end"] = [round(x, 2) for x in os.getloadavg()]
     res["wait_quiet"] = dict(QUIET)
     report(res)
-    out = Path(args.out) if args.out else HERE / "results" / f"{machine_slug(info)}.json"
+    default = f"{machine_slug(info)}.json" if args.parts == PARTS else \
+        f"{machine_slug(info)}-{'-'.join(args.parts)}.json"
+    out = Path(args.out) if args.out else HERE / "results" / default
     if not args.quick or args.out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(res, indent=1, default=float) + "\n")

@@ -80,6 +80,7 @@ def test_default_and_unknown_backend():
 def test_missing_numba_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)          # `import numba` now fails
     monkeypatch.delitem(sys.modules, "tinyae._numba_kernels", raising=False)
+    monkeypatch.delattr(ta, "_numba_kernels", raising=False)  # left by an earlier import
     with pytest.raises(ImportError, match=r"pip install -e '\.\[fast\]'") as info:
         ta.set_backend("numba")
     assert isinstance(info.value, backend.BackendUnavailableError)

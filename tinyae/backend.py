@@ -13,7 +13,10 @@ never care how each is computed. Two backends compute them:
     ``tinyae/_numba_kernels.py``. Matrix products still go to BLAS (nothing
     beats it); the win is element-wise work that NumPy does in several passes
     with a temporary array each (the sigmoid, a loss and its gradient, Adam's
-    update), done in one pass. Needs the optional extra: ``pip install -e ".[fast]"``.
+    update), done in one pass; and, for the convolutions, the data movement: the
+    im2col gather, the col2im scatter and the changes of layout between images
+    ``(N, C, H, W)`` and one column per pixel, each one pass over the data instead
+    of NumPy's several. Needs the optional extra: ``pip install -e ".[fast]"``.
 
 Choose with ``tinyae.set_backend("numba")``, the environment variable
 ``TINYAE_BACKEND=numba``, or ``tinyae train --backend numba``. Switching is
@@ -146,6 +149,40 @@ class NumpyOps:
         tmp *= step_size
         param -= tmp
 
+    @staticmethod
+    def im2col(x, kernel_size, stride, padding):
+        """Patches as columns, ``(N, C, H, W)`` -> ``(C·kh·kw, N·Ho·Wo)``.
+
+        :func:`tinyae.conv.im2col`, the readable version, which lives beside the
+        layers; ``kernel_size``, ``stride``, ``padding`` are pairs ``(for H, for W)``.
+        """
+        from .conv import im2col
+        return im2col(x, kernel_size, stride, padding)
+
+    @staticmethod
+    def col2im(cols, x_shape, kernel_size, stride, padding, bias=None):
+        """:func:`tinyae.conv.col2im`, plus ``bias[c]`` on every pixel of channel ``c`` if given."""
+        from .conv import col2im
+        out = col2im(cols, x_shape, kernel_size, stride, padding)
+        if bias is not None:
+            out += bias[:, None, None]
+        return out
+
+    @staticmethod
+    def channels_first(x, sums=None):
+        """``(N, C, H, W)`` -> ``(C, N·H·W)``; each channel's sum into ``sums`` if given."""
+        m = x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
+        if sums is not None:
+            np.sum(m, axis=1, out=sums)
+        return m
+
+    @staticmethod
+    def to_images(m, N, H, W, bias=None):
+        """``(C, N·H·W)`` -> ``(N, C, H, W)`` C-contiguous, ``+ bias[c]`` (overwrites ``m``)."""
+        if bias is not None:
+            m += bias[:, None]
+        return np.ascontiguousarray(m.reshape(-1, N, H, W).transpose(1, 0, 2, 3))
+
 
 # ----- the numba backend: compiled kernels where they pay, NumPy's twins elsewhere -------
 
@@ -245,6 +282,45 @@ class NumbaOps(NumpyOps):
                                         weight_decay, step_size, sqrt_c2)
         self.k.adam_update(*flat, beta1, beta2, eps, weight_decay, step_size, sqrt_c2)
 
+    def im2col(self, x, kernel_size, stride, padding):
+        if _flat(x) is None:
+            return NumpyOps.im2col(x, kernel_size, stride, padding)
+        (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+        N, C, H, W = x.shape
+        Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+        cols = np.empty((C, kh, kw, N, Ho, Wo), dtype=x.dtype)
+        self.k.im2col(x, kh, kw, sh, sw, ph, pw, cols)
+        return cols.reshape(C * kh * kw, N * Ho * Wo)
+
+    def col2im(self, cols, x_shape, kernel_size, stride, padding, bias=None):
+        (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+        N, C, H, W = x_shape
+        if _flat(cols) is None or (bias is not None and bias.dtype != cols.dtype):
+            return NumpyOps.col2im(cols, x_shape, kernel_size, stride, padding, bias)
+        Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+        out = np.empty(x_shape, dtype=cols.dtype)
+        bias = np.zeros(C, dtype=cols.dtype) if bias is None else bias
+        self.k.col2im(cols.reshape(C, kh, kw, N, Ho, Wo), sh, sw, ph, pw, bias, out)
+        return out
+
+    def channels_first(self, x, sums=None):
+        if _flat(x) is None or (sums is not None and sums.dtype != x.dtype):
+            return NumpyOps.channels_first(x, sums)
+        N, C, H, W = x.shape
+        out = np.empty((C, N * H * W), dtype=x.dtype)
+        sums = np.empty(C, dtype=x.dtype) if sums is None else sums
+        self.k.channels_first(x.reshape(N, C, H * W), out.reshape(C, N, H * W), sums)
+        return out
+
+    def to_images(self, m, N, H, W, bias=None):
+        C = m.shape[0]
+        if _flat(m) is None or (bias is not None and bias.dtype != m.dtype):
+            return NumpyOps.to_images(m, N, H, W, bias)
+        out = np.empty((N, C, H, W), dtype=m.dtype)
+        bias = np.zeros(C, dtype=m.dtype) if bias is None else bias
+        self.k.to_images(m.reshape(C, N, H * W), bias, out.reshape(N, C, H * W))
+        return out
+
 
 _ops = NumpyOps()
 
@@ -319,6 +395,45 @@ def adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_si
     """One Adam step on ``param``, ``m`` and ``v`` in place; see :meth:`NumpyOps.adam_update`."""
     return _ops.adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay,
                             step_size, sqrt_c2)
+
+
+def im2col(x, kernel_size, stride, padding):
+    """The patches of ``x`` (N, C, H, W) as columns, ``(C·kh·kw, N·Ho·Wo)``.
+
+    What :func:`tinyae.conv.im2col` computes; the numba backend does it in one
+    pass (``_numba_kernels.im2col``) instead of pad, view and copy. The
+    arguments are pairs ``(for H, for W)``.
+    """
+    return _ops.im2col(x, kernel_size, stride, padding)
+
+
+def col2im(cols, x_shape, kernel_size, stride, padding, bias=None):
+    """The adjoint of :func:`im2col`, onto images of ``x_shape``, plus ``bias`` per channel.
+
+    What :func:`tinyae.conv.col2im` computes (then ``+ bias[c]``, if given, on
+    every pixel of channel ``c``); the numba backend adds all the patches of one
+    image in one pass, starting from the bias (``_numba_kernels.col2im``).
+    """
+    return _ops.col2im(cols, x_shape, kernel_size, stride, padding, bias)
+
+
+def channels_first(x, sums=None):
+    """Images ``(N, C, H, W)`` as ``(C, N·H·W)``: one column per pixel, its channels down it.
+
+    With ``sums`` (an array of shape ``(C,)``), also writes each channel's sum
+    over the batch and the pixels into it (a convolution's bias gradient): the
+    numba backend does the copy and the sums in one pass.
+    """
+    return _ops.channels_first(x, sums)
+
+
+def to_images(m, N, H, W, bias=None):
+    """``(C, N·H·W)``, one column per pixel, back to C-contiguous images ``(N, C, H, W)``.
+
+    Plus ``bias[c]`` on every pixel of channel ``c`` when given (``m`` may then be
+    overwritten); the numba backend adds and transposes in one pass.
+    """
+    return _ops.to_images(m, N, H, W, bias)
 
 
 # ----- choosing the backend --------------------------------------------------------------

@@ -16,6 +16,12 @@ cut from (patches overlap, so a pixel collects several contributions). The
 plain nested-loop versions, which read like the definitions, are in
 :mod:`tinyae.conv_reference`; the tests check that both agree.
 
+The layers reach :func:`im2col`, :func:`col2im` and the matrix products through
+:mod:`tinyae.backend` (``backend.im2col``, ``backend.col2im``, ...): with the
+default NumPy backend they are the functions below; the numba backend replaces
+the gather and the scatter by one-pass compiled loops
+(``tinyae/_numba_kernels.py``), tested equal in ``tests/test_conv_numba.py``.
+
 Output sizes (one axis; ``⌊·⌋`` rounds down):
 
 * convolution and pooling: ``H_out = ⌊(H + 2p − kh) / s⌋ + 1``;
@@ -201,16 +207,6 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
     return xp[:, :, ph:ph + H, pw:pw + W] if ph or pw else xp
 
 
-def _channels_first(x):
-    """``(N, C, H, W)`` -> ``(C, N·H·W)``: one column per pixel, its channels down the column."""
-    return x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
-
-
-def _to_images(m, N, H, W):
-    """``(C, N·H·W)``, one column per pixel -> ``(N, C, H, W)``, C-contiguous."""
-    return np.ascontiguousarray(m.reshape(-1, N, H, W).transpose(1, 0, 2, 3))
-
-
 # ----- the layers ------------------------------------------------------------------------
 
 class Conv2D(Module):
@@ -296,23 +292,22 @@ class Conv2D(Module):
         x = _check_images(x, repr(self), self.in_channels, self.dtype)
         N = x.shape[0]
         _, Ho, Wo = self.output_shape(x.shape[1:])
-        cols = im2col(x, self.kernel_size, self.stride, self.padding)   # (C·kh·kw, N·Ho·Wo)
+        # (C·kh·kw, N·Ho·Wo)
+        cols = backend.im2col(x, self.kernel_size, self.stride, self.padding)
         W2 = self.params["W"].reshape(self.out_channels, -1)            # (Cout, C·kh·kw)
         Y = backend.matmul(W2, cols)                                    # (Cout, N·Ho·Wo)
-        Y += self.params["b"][:, None]
         self.cache = (cols, x.shape)
-        return _to_images(Y, N, Ho, Wo)
+        return backend.to_images(Y, N, Ho, Wo, bias=self.params["b"])  # (N, Cout, Ho, Wo)
 
     def backward(self, grad_out):
         cols, x_shape = self._cached()
         N, (_, Ho, Wo) = x_shape[0], self.output_shape(x_shape[1:])
         dy = _check_grad(self, grad_out, (N, self.out_channels, Ho, Wo), self.dtype)
-        dY = _channels_first(dy)                                        # (Cout, N·Ho·Wo)
+        dY = backend.channels_first(dy, sums=self.grads["b"])           # (Cout, N·Ho·Wo)
         W2 = self.params["W"].reshape(self.out_channels, -1)
         backend.matmul(dY, cols.T, out=self.grads["W"].reshape(W2.shape))
-        np.sum(dY, axis=1, out=self.grads["b"])
         dcols = backend.matmul(W2.T, dY)                                # (C·kh·kw, N·Ho·Wo)
-        return col2im(dcols, x_shape, self.kernel_size, self.stride, self.padding)
+        return backend.col2im(dcols, x_shape, self.kernel_size, self.stride, self.padding)
 
     def config(self):
         return {"in_channels": self.in_channels, "out_channels": self.out_channels,
@@ -419,24 +414,25 @@ class ConvTranspose2D(Conv2D):
         x = _check_images(x, repr(self), self.in_channels, self.dtype)
         N = x.shape[0]
         y_shape = (N, *self.output_shape(x.shape[1:]))
-        X = _channels_first(x)                                          # (C, N·H·W)
+        X = backend.channels_first(x)                                   # (C, N·H·W)
         W2 = self.params["W"].reshape(self.in_channels, -1)             # (C, Cout·kh·kw)
         cols = backend.matmul(W2.T, X)                                  # (Cout·kh·kw, N·H·W)
-        y = col2im(cols, y_shape, self.kernel_size, self.stride, self.padding)
-        y += self.params["b"][:, None, None]
+        y = backend.col2im(cols, y_shape, self.kernel_size, self.stride, self.padding,
+                           bias=self.params["b"])                      # col2im(cols) + b
         self.cache = (X, x.shape, y_shape)
         return y
 
     def backward(self, grad_out):
         X, x_shape, y_shape = self._cached()
         dy = _check_grad(self, grad_out, y_shape, self.dtype)
-        dcols = im2col(dy, self.kernel_size, self.stride, self.padding)  # (Cout·kh·kw, N·H·W)
+        # (Cout·kh·kw, N·H·W)
+        dcols = backend.im2col(dy, self.kernel_size, self.stride, self.padding)
         W2 = self.params["W"].reshape(self.in_channels, -1)
         backend.matmul(X, dcols.T, out=self.grads["W"].reshape(W2.shape))
         np.sum(dy, axis=(0, 2, 3), out=self.grads["b"])
         dX = backend.matmul(W2, dcols)                                  # (C, N·H·W)
         N, _, H, W = x_shape
-        return _to_images(dX, N, H, W)
+        return backend.to_images(dX, N, H, W)
 
     def config(self):
         return {**super().config(), "output_padding": _plain(self.output_padding)}

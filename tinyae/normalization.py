@@ -103,7 +103,9 @@ class BatchNorm1d(Module):
                 raise ShapeError(f"{self!r} in train mode needs at least 2 values per "
                                  f"feature to compute a variance, got a batch of shape "
                                  f"{x.shape}; use a larger batch or eval mode")
-            mean, var = rows.mean(axis=0), rows.var(axis=0)
+            mean = rows.mean(axis=0)
+            xhat = rows - mean                       # centred; scaled in place below
+            var = np.einsum("mf,mf->f", xhat, xhat) / M   # biased: Σ(x − μ)²/M, no temporary
             m = self.momentum
             self.buffers["running_mean"] *= 1 - m
             self.buffers["running_mean"] += m * mean
@@ -111,20 +113,29 @@ class BatchNorm1d(Module):
             self.buffers["running_var"] += m * var * (M / (M - 1))
         else:
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
-        inv_std = 1.0 / np.sqrt(var + self.eps)
-        xhat = (rows - mean) * inv_std
+            xhat = rows - mean
+        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(xhat.dtype, copy=False)
+        xhat *= inv_std
         self.cache = (xhat, inv_std, x.shape, self.training)
-        return self._from_rows(xhat * gamma + beta, x.shape)
+        y = xhat * gamma
+        y += beta
+        return self._from_rows(y, x.shape)
 
     def backward(self, grad_out):
         xhat, inv_std, shape, training = self._cached()
         self._check_grad_out(grad_out, shape)
         dy = self._to_rows(grad_out)
-        gamma = self.params["gamma"]
-        np.sum(dy * xhat, axis=0, out=self.grads["gamma"])
-        np.sum(dy, axis=0, out=self.grads["beta"])
+        gamma, dgamma, dbeta = self.params["gamma"], self.grads["gamma"], self.grads["beta"]
+        dgamma[...] = np.einsum("mf,mf->f", dy, xhat)     # Σ dy·x̂, without a temporary
+        np.sum(dy, axis=0, out=dbeta)
         if training:
-            dx = _normalize_backward(dy * gamma, xhat, inv_std, axis=0)
+            # The compact form with its two sums already at hand, Σdy = dβ and
+            # Σ(dy·x̂) = dγ: dx = (γ/σ)·(dy − dβ/M − x̂·dγ/M), three passes over the batch.
+            M = dy.shape[0]
+            dx = xhat * (dgamma / M)
+            dx += dbeta / M
+            np.subtract(dy, dx, out=dx)
+            dx *= gamma * inv_std
         else:
             dx = dy * (gamma * inv_std)
         return self._from_rows(dx, shape)
