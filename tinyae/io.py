@@ -60,6 +60,9 @@ def save(model, path):
 def load(path):
     """Read a model written by :func:`save`; it starts in eval mode.
 
+    A ``.safetensors`` path (written by ``model.export``) is read by
+    :func:`tinyae.interop.import_safetensors` instead.
+
     Raises
     ------
     FileNotFoundError
@@ -70,6 +73,10 @@ def load(path):
         half-loaded: the model is built and checked before it is returned.
     """
     path = Path(path)
+    if path.suffix == ".safetensors":   # a file written by model.export (tinyae.interop)
+        from .interop import import_safetensors
+
+        return import_safetensors(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
     arrays = _read_arrays(path)

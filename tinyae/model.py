@@ -386,6 +386,12 @@ class Autoencoder(Module):
 
         return save(self, path)
 
+    def export(self, path):
+        """Weights to a ``.safetensors`` file that PyTorch loads (:func:`tinyae.interop.export`)."""
+        from .interop import export
+
+        return export(self, path)
+
     # ----- using a model ----------------------------------------------------------
     def _in_eval(self, net, X, batch_size):
         return run_in_eval(self, net, X, batch_size)

@@ -304,6 +304,12 @@ class VariationalAutoencoder(Module):
 
         return save(self, path)
 
+    def export(self, path):
+        """Weights to a ``.safetensors`` file that PyTorch loads (:func:`tinyae.interop.export`)."""
+        from .interop import export
+
+        return export(self, path)
+
     # ----- using a model ----------------------------------------------------------
     def encode(self, X, batch_size=4096):
         """The posterior means ``μ`` (N, K): the deterministic code of each image, in eval mode."""
