@@ -119,7 +119,7 @@ def digit_grid(images, titles, ncols, path):
         ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1,
                   interpolation="nearest")
         ax.set_title(title, fontsize=8)
-    fig.savefig(path, dpi=120)
+    plots.save_figure(fig, path)
     return fig
 
 
@@ -128,8 +128,6 @@ digit_grid(X[:n], [f"label {d}" for d in y[:n]], N_SHOW, FIGURES / "01_digits.pn
 print(f"saved {FIGURES / '01_digits.png'}")
 
 # %% [markdown]
-# ![The first digits](figures/01_digits.png)
-#
 # We keep 20% of the images aside as a **test set**. A compressor is fitted on the other
 # 80% (the **training set**), and its error on the test set tells how well it does on
 # digits it has never seen. `ta.train_test_split` shuffles the rows with a seeded random
@@ -229,12 +227,10 @@ ax.set_xlim(0, 65)
 ax.set_ylim(bottom=0)
 ax.grid(alpha=0.3)
 ax.legend()
-fig.savefig(FIGURES / "01_pca_error.png", dpi=120)
+plots.save_figure(fig, FIGURES / "01_pca_error.png")
 print(f"saved {FIGURES / '01_pca_error.png'}")
 
 # %% [markdown]
-# ![PCA error against code size](figures/01_pca_error.png)
-#
 # The curve falls fast, then slowly: a few directions carry most of the variation (the
 # broad strokes of a digit), and the last ones carry little (the corners of the image are
 # almost always blank). The test error stays close to the training error: PCA does about
@@ -254,8 +250,6 @@ plots.plot_reconstructions(
 print(f"saved {FIGURES / '01_pca_reconstructions.png'}")
 
 # %% [markdown]
-# ![PCA reconstructions](figures/01_pca_reconstructions.png)
-#
 # With 2 numbers every digit becomes a blur of a few prototypes; with 16 (a compression
 # ratio of 4:1) most are readable. Note that PCA's reconstructions can leave the range
 # $[0, 1]$ of real pixels (we clipped them for the picture): a linear decoder knows
@@ -325,10 +319,6 @@ print(f"saved {FIGURES / '01_first_autoencoder_loss.png'}")
 print(f"saved {FIGURES / '01_autoencoder_vs_pca.png'}")
 
 # %% [markdown]
-# ![Loss curves](figures/01_first_autoencoder_loss.png)
-#
-# ![Autoencoder and PCA reconstructions](figures/01_autoencoder_vs_pca.png)
-#
 # ## Summary
 #
 # - An autoencoder is an **encoder** $z = f(x)$ that compresses an input into a **code**

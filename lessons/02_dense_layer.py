@@ -39,6 +39,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import tinyae as ta
+from tinyae import plots
 
 X, y = ta.load_digits()
 print(f"fast mode: {FAST}; digits {X.shape}")
@@ -257,12 +258,10 @@ for ax, (title, runs) in zip(axes, (("dense + ReLU", relu_runs), ("dense + tanh"
     ax.set_xticks(layers)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9)
-fig.savefig(FIGURES / "02_init_depth.png", dpi=120)
+plots.save_figure(fig, FIGURES / "02_init_depth.png")
 print(f"saved {FIGURES / '02_init_depth.png'}")
 
 # %% [markdown]
-# ![Activation std through depth](figures/02_init_depth.png)
-#
 # Left, ReLU: with He's scale the activations keep their size through all 10 layers.
 # Glorot's variance is half of He's here ($2/(256 + 256) = 1/256$), so each layer loses a
 # factor $\sqrt 2$ of the std, and the ratio between two layers sits near

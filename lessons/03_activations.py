@@ -37,6 +37,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import tinyae as ta
+from tinyae import plots
 from tinyae.activations import sigmoid as stable_sigmoid
 
 print(f"fast mode: {FAST}")
@@ -136,12 +137,10 @@ for ax in (ax_f, ax_df):
     ax.grid(alpha=0.3)
     ax.legend()
 ax_f.set_ylim(-1.5, 3)
-fig.savefig(FIGURES / "03_activations.png", dpi=120)
+plots.save_figure(fig, FIGURES / "03_activations.png")
 print(f"saved {FIGURES / '03_activations.png'}")
 
 # %% [markdown]
-# ![Activations and derivatives](figures/03_activations.png)
-#
 # ## 2. Saturation: where the derivative vanishes
 #
 # Far from 0 the sigmoid and tanh are flat: the output hardly moves when the input moves,
@@ -196,13 +195,11 @@ ax_depth.set_xticks(n_layers)
 for ax in (ax_log, ax_depth):
     ax.grid(alpha=0.3)
     ax.legend()
-fig.savefig(FIGURES / "03_saturation.png", dpi=120)
+plots.save_figure(fig, FIGURES / "03_saturation.png")
 print(f"saved {FIGURES / '03_saturation.png'}")
 print(f"10 sigmoid layers shrink a gradient by at least {1 / best_sigmoid[-1]:,.0f} times")
 
 # %% [markdown]
-# ![Saturation](figures/03_saturation.png)
-#
 # (The staircase at the end of the tanh curve is rounding: near $z = 19$, $\tanh(z)$
 # rounds to exactly 1.0 in float64, and $1 - a^2$ to exactly 0.)
 #

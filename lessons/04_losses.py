@@ -39,6 +39,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import tinyae as ta
+from tinyae import plots
 from tinyae.activations import sigmoid
 from tinyae.losses import softplus
 from tinyae.model import fuse_output
@@ -131,12 +132,10 @@ for ax, target in zip(axes, (0.2, 0.8)):
     assert abs(p[per_pixel_bce.argmin()] - target) < 1e-3
     assert np.isclose(per_pixel_bce.min(), entropy, rtol=1e-5)
 axes[0].set_ylabel("loss for this pixel")
-fig.savefig(FIGURES / "04_loss_per_pixel.png", dpi=120)
+plots.save_figure(fig, FIGURES / "04_loss_per_pixel.png")
 print(f"saved {FIGURES / '04_loss_per_pixel.png'}")
 
 # %% [markdown]
-# ![Loss per pixel](figures/04_loss_per_pixel.png)
-#
 # ## 3. What each loss sends back through the sigmoid
 #
 # In the autoencoder the prediction is the output of a sigmoid: the decoder's last dense
@@ -212,12 +211,10 @@ ax_t.set_title(r"one saturated pixel ($z_0 = -6$) learning its target")
 ax_t.legend(fontsize=9)
 for ax in (ax_g, ax_t):
     ax.grid(alpha=0.3)
-fig.savefig(FIGURES / "04_gradient_wrt_logit.png", dpi=120)
+plots.save_figure(fig, FIGURES / "04_gradient_wrt_logit.png")
 print(f"saved {FIGURES / '04_gradient_wrt_logit.png'}")
 
 # %% [markdown]
-# ![Gradient with respect to the logit](figures/04_gradient_wrt_logit.png)
-#
 # ## 4. Cross-entropy from logits
 #
 # Computing $\sigma(z)$ first and then $\log \hat x$ and $\log(1 - \hat x)$ is fragile.

@@ -41,6 +41,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import tinyae as ta
+from tinyae import plots
 
 X, _ = ta.load_digits()
 X_train, X_test = ta.train_test_split(X, test_size=0.2, seed=0)
@@ -258,12 +259,10 @@ for ax, name in zip(axes, mine):
     ax.ticklabel_format(style="sci", scilimits=(-2, 2))
 axes[0].set_ylabel("by hand")
 fig.suptitle("Every gradient entry, by hand vs tinyae (MSE): all on the diagonal")
-fig.savefig(FIGURES / "05_hand_vs_tinyae.png", dpi=120)
+plots.save_figure(fig, FIGURES / "05_hand_vs_tinyae.png")
 print(f"saved {FIGURES / '05_hand_vs_tinyae.png'}")
 
 # %% [markdown]
-# ![By hand vs tinyae](figures/05_hand_vs_tinyae.png)
-#
 # ## 5. Check 2: against the loss itself
 #
 # Agreeing with tinyae proves we made the same derivation, not that it is right. An
@@ -325,12 +324,10 @@ ax.set_ylabel("squared error per image")
 ax.set_title(f"Gradient descent with hand-written gradients (η = {lr})")
 ax.grid(alpha=0.3, which="both")
 ax.legend()
-fig.savefig(FIGURES / "05_hand_gradient_descent.png", dpi=120)
+plots.save_figure(fig, FIGURES / "05_hand_gradient_descent.png")
 print(f"saved {FIGURES / '05_hand_gradient_descent.png'}")
 
 # %% [markdown]
-# ![Gradient descent with our gradients](figures/05_hand_gradient_descent.png)
-#
 # The loss falls far below the error of the random start (the numbers are printed above),
 # and both runs trace the same curve. The bumps are steps that overshoot, a sign that
 # $\eta$ is on the large side (lesson 7 studies the learning rate). `model.fit` does the

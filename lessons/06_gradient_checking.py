@@ -36,6 +36,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import tinyae as ta
+from tinyae import plots
 from tinyae.gradcheck import THRESHOLD, numerical_gradient, relative_error
 
 X, _ = ta.load_digits()
@@ -224,11 +225,9 @@ ax.set_title("Finite-difference error of dL/dW2 against the step size")
 ax.invert_xaxis()                  # h shrinks to the right, as we make it smaller
 ax.grid(alpha=0.3, which="both")
 ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, frameon=False)
-fig.savefig(FIGURES / "06_step_size.png", dpi=120)
+plots.save_figure(fig, FIGURES / "06_step_size.png")
 
 # %% [markdown]
-# ![Error against step size](figures/06_step_size.png)
-#
 # Read the figure from left to right, with $h$ getting smaller. On the left the
 # truncation error falls, two decades per decade of $h$ for the centred difference and
 # one for the forward difference. Then round-off takes over and the error climbs again.

@@ -163,10 +163,7 @@ ax.set_title("Each optimizer at its best learning rate\n"
              "(solid: validation, dashed: training, averaged during the epoch)")
 ax.grid(alpha=0.3)
 ax.legend()
-fig.savefig(FIGURES / "07_optimizers.png", dpi=120)
-
-# %% [markdown]
-# ![Optimizers compared](figures/07_optimizers.png)
+plots.save_figure(fig, FIGURES / "07_optimizers.png")
 
 # %%
 final = {name: h.val_loss[-1] for name, (lr, h) in best.items()}
@@ -208,11 +205,9 @@ ax.set_ylabel("training error per image")
 ax.set_title("Plain SGD with three learning rates")
 ax.grid(alpha=0.3)
 ax.legend()
-fig.savefig(FIGURES / "07_learning_rates.png", dpi=120)
+plots.save_figure(fig, FIGURES / "07_learning_rates.png")
 
 # %% [markdown]
-# ![Three learning rates](figures/07_learning_rates.png)
-#
 # - **Too small**: every step is safe but tiny. The loss is still falling at the end,
 #   far above the others.
 # - **Too large**: the first steps overshoot so far that the code units stop working.
@@ -302,11 +297,9 @@ ax.annotate("best validation error", xy=(best_epoch + 1, val[best_epoch]),
             xytext=(best_epoch + 40, val[best_epoch] * 3), fontsize=8,
             arrowprops=dict(arrowstyle="->", color="gray"))
 ax.set_ylabel("squared error per image")
-fig.savefig(FIGURES / "07_overfitting.png", dpi=120, bbox_inches="tight")
+plots.save_figure(fig, FIGURES / "07_overfitting.png")
 
 # %% [markdown]
-# ![Overfitting](figures/07_overfitting.png)
-#
 # `plots.plot_loss_curves(history)` draws a `History`'s two curves. The training error
 # falls by orders of magnitude: the model reproduces its 100 digits almost perfectly. The
 # validation error stops improving early and then drifts up. The model has started to

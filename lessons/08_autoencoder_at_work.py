@@ -88,7 +88,7 @@ for k in CODE_SIZES:
 # %%
 one_per_class = [int(np.flatnonzero(y_test == digit)[0]) for digit in range(10)]
 show = X_test[one_per_class]                      # one test image of each digit 0..9
-plots.plot_reconstructions(
+fig = plots.plot_reconstructions(
     show,
     [pcas[4].reconstruct(show), autoencoders[4].reconstruct(show),
      pcas[16].reconstruct(show), autoencoders[16].reconstruct(show)],
@@ -98,8 +98,6 @@ plots.plot_reconstructions(
 )
 
 # %% [markdown]
-# ![PCA and autoencoder reconstructions](figures/08_reconstructions.png)
-#
 # With 4 numbers per image, PCA can only mix its 4 fixed "eigendigits" (linear
 # combinations plus the mean). Its reconstructions are blurry blends, and several
 # digits look alike. The autoencoder's decoder is a nonlinear function of its 4 numbers.
@@ -116,24 +114,19 @@ plots.plot_reconstructions(
 # model trained *without* weight decay.
 
 # %%
-plots.plot_filters(autoencoders[16], n=36,
+fig = plots.plot_filters(autoencoders[16], n=36,
                          title="First-layer filters, k = 16, weight decay 1e-3 (36 of 128)",
                          path=FIGURES / "08_filters_autoencoder.png")
-
-# %% [markdown]
-# ![Autoencoder filters with weight decay](figures/08_filters_autoencoder.png)
 
 # %%
 no_decay = ta.Autoencoder.deep([64, 128, 16], hidden="relu", output="sigmoid", seed=0)
 W_init = no_decay.encoder[0].params["W"].copy()      # the random start, before training
 no_decay = train_autoencoder(16, weight_decay=0.0)   # same seed: same W_init
-plots.plot_filters(no_decay, n=36,
+fig = plots.plot_filters(no_decay, n=36,
                          title="The same model trained without weight decay",
                          path=FIGURES / "08_filters_no_decay.png")
 
 # %% [markdown]
-# ![Autoencoder filters without weight decay](figures/08_filters_no_decay.png)
-#
 # Without weight decay the filters look like noise. The reason is in the gradient of the
 # first layer, $\partial L/\partial W_{ij} = \sum_n x_{ni}\,\delta_{nj}$ (lesson 5): a
 # pixel $i$ that is blank in every training image gives its weights a gradient of exactly
@@ -185,13 +178,11 @@ assert border_share(W_decay) < border_share(W_no_decay)
 # drawn the same way.
 
 # %%
-plots.plot_filters(pcas[16].components_.T,
+fig = plots.plot_filters(pcas[16].components_.T,
                          title="PCA's 16 principal directions, drawn the same way",
                          path=FIGURES / "08_filters_pca.png")
 
 # %% [markdown]
-# ![PCA directions as filters](figures/08_filters_pca.png)
-#
 # PCA's directions are global, orthogonal and ordered by variance. The first ones are
 # broad, digit-sized patterns; later ones get finer. The autoencoder's filters have no
 # order and need not be orthogonal: the layer after them mixes them freely.
@@ -203,21 +194,16 @@ plots.plot_filters(pcas[16].components_.T,
 # never used for training).
 
 # %%
-plots.plot_codes(pcas[2].transform(X_test), y_test,
+fig = plots.plot_codes(pcas[2].transform(X_test), y_test,
                        title="PCA, 2 components: codes of the test digits",
                        path=FIGURES / "08_codes_pca.png")
 
-# %% [markdown]
-# ![PCA codes](figures/08_codes_pca.png)
-
 # %%
-plots.plot_codes(autoencoders[2].encode(X_test), y_test,
+fig = plots.plot_codes(autoencoders[2].encode(X_test), y_test,
                        title="Autoencoder, 2-number code: codes of the test digits",
                        path=FIGURES / "08_codes_autoencoder.png")
 
 # %% [markdown]
-# ![Autoencoder codes](figures/08_codes_autoencoder.png)
-#
 # To put a number on "better separated" we use the simplest classifier there is,
 # **1-nearest-neighbour**: label each test digit with the label of the training digit
 # whose code is closest. If the classes overlap in code space, it guesses wrong.
@@ -266,10 +252,7 @@ ax.set_ylabel("squared error per test image")
 ax.set_title("Reconstruction error on held-out digits against code size")
 ax.grid(alpha=0.3, which="both")
 ax.legend()
-fig.savefig(FIGURES / "08_error_vs_code_size.png", dpi=120)
-
-# %% [markdown]
-# ![Error against code size](figures/08_error_vs_code_size.png)
+plots.save_figure(fig, FIGURES / "08_error_vs_code_size.png")
 
 # %%
 for k in (2, 4):

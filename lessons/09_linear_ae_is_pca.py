@@ -212,11 +212,9 @@ for ax in (ax1, ax2):
     ax.yaxis.set_major_formatter("{x:g}")
     ax.grid(alpha=0.3, which="both")
 fig.suptitle(f"A linear autoencoder with a {K}-number code converging to PCA")
-fig.savefig(FIGURES / "09_convergence.png", dpi=120)
+plots.save_figure(fig, FIGURES / "09_convergence.png")
 
 # %% [markdown]
-# ![Convergence to PCA](figures/09_convergence.png)
-#
 # Early in training the error is already within about 10% of PCA's while the largest
 # angle is still huge. A subspace that misses one direction of small variance loses
 # little error, which is the bound of section 3 at work. The angle only comes down as the
@@ -277,7 +275,7 @@ print(np.round(unit_rows @ unit_rows.T, 2))
 print("length of each PCA direction after projection (1 = inside the subspace):",
       np.round(np.linalg.norm(projected, axis=0), 4))
 
-plots.plot_filters(
+fig = plots.plot_filters(
     np.column_stack([V_K, W2.T, projected]),
     title=f"Top row: PCA's {K} directions. Middle: the linear AE's decoder rows.\n"
           "Bottom: PCA's directions projected onto the AE's subspace.",
@@ -285,8 +283,6 @@ plots.plot_filters(
 )
 
 # %% [markdown]
-# ![Same subspace, different basis](figures/09_same_subspace.png)
-#
 # The middle row looks nothing like the top row. The decoder's rows are not orthogonal
 # (see the cosines) and not ordered by variance. Yet the bottom row, PCA's directions after
 # projection onto the autoencoder's subspace, reproduces the top row: each keeps nearly

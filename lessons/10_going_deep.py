@@ -110,11 +110,9 @@ ax.set_ylabel("‖dL/dW‖ at initialisation")
 ax.set_title("Gradient norm per layer of a 10-layer autoencoder, before training")
 ax.grid(alpha=0.3, which="both")
 ax.legend()
-fig.savefig(FIGURES / "10_gradient_norms.png", dpi=120)
+plots.save_figure(fig, FIGURES / "10_gradient_norms.png")
 
 # %% [markdown]
-# ![Gradient norm per layer](figures/10_gradient_norms.png)
-#
 # Backpropagation runs from right to left in this figure. The sigmoid stack loses a
 # roughly constant factor per hidden layer, and its first layer gets a gradient orders of
 # magnitude smaller than its last. The ReLU stack with He initialisation keeps all ten
@@ -181,10 +179,7 @@ ax.set_ylabel("squared error per test image")
 ax.set_title(f"Training the 10-layer stacks {sizes}")
 ax.grid(alpha=0.3)
 ax.legend()
-fig.savefig(FIGURES / "10_deep_training.png", dpi=120)
-
-# %% [markdown]
-# ![Training deep stacks](figures/10_deep_training.png)
+plots.save_figure(fig, FIGURES / "10_deep_training.png")
 
 # %%
 sigmoid_end, relu_end = histories["sigmoid"].val_loss[-1], histories["relu"].val_loss[-1]
@@ -243,10 +238,7 @@ ax.set_ylabel("squared error per test image")
 ax.set_title("Depth at a fixed code size (held-out digits)")
 ax.grid(alpha=0.3)
 ax.legend()
-fig.savefig(FIGURES / "10_depth.png", dpi=120)
-
-# %% [markdown]
-# ![Depth at a fixed code size](figures/10_depth.png)
+plots.save_figure(fig, FIGURES / "10_depth.png")
 
 # %%
 for k in CODES:

@@ -192,7 +192,7 @@ ax.set_ylabel("squared error per image vs clean")
 ax.set_title("denoising held-out digits")
 ax.grid(alpha=0.3)
 ax.legend()
-fig.savefig(FIGURES / "12_error_vs_level.png", dpi=120)
+plots.save_figure(fig, FIGURES / "12_error_vs_level.png")
 
 den = np.array(curves["denoising AE (σ=0.3)"])
 assert np.all(den[1:] < np.array(curves["plain AE"])[1:])  # from σ = 0.2 up

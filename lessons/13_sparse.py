@@ -179,7 +179,7 @@ ax2.set_xlabel("code unit (sorted)")
 ax2.set_ylabel("mean activation")
 ax2.legend()
 fig.suptitle("how often the code units fire")
-fig.savefig(FIGURES / "13_activations.png", dpi=120)
+plots.save_figure(fig, FIGURES / "13_activations.png")
 
 # %% [markdown]
 # ## 3. What the filters look for

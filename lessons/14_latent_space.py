@@ -77,7 +77,7 @@ for ax, (name, Z) in zip(fig.subplots(1, 2), [("PCA, 2 components", pca2.transfo
         ax.scatter(*Z[y_test == c].T, s=10, color=tab10(c), label=str(c))
     ax.set_title(name)
 ax.legend(title="digit", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-fig.savefig(FIGURES / "14_codes_2d.png", dpi=120)
+plots.save_figure(fig, FIGURES / "14_codes_2d.png")
 
 
 def nearest_neighbour_accuracy(F_train, F_test):
@@ -102,7 +102,7 @@ lo, hi = np.percentile(Z_train, [2, 98], axis=0)
 steps = 8 if FAST else 12
 g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], steps), np.linspace(hi[1], lo[1], steps))
 grid = np.column_stack([g1.ravel(), g2.ravel()])
-plots.plot_image_grid(ae2.decode(grid), ncols=steps, path=FIGURES / "14_code_grid.png",
+fig = plots.plot_image_grid(ae2.decode(grid), ncols=steps, path=FIGURES / "14_code_grid.png",
                       title="the decoder's drawing at each point of the 2-D code plane")
 
 # %% [markdown]
@@ -244,7 +244,7 @@ ax.set_ylim(0.8, 1.0)
 ax.set_ylabel("test accuracy")
 ax.set_title("softmax classifier on pixels and on codes")
 ax.legend(loc="upper left")
-fig.savefig(FIGURES / "14_classifier_accuracy.png", dpi=120)
+plots.save_figure(fig, FIGURES / "14_classifier_accuracy.png")
 
 # %% [markdown]
 # On these small 8×8 digits the raw pixels are already good features for a linear

@@ -150,7 +150,7 @@ ax.set_ylabel("PSNR on test digits (dB)")
 ax.set_title("rate–distortion: quality against real bytes")
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
-fig.savefig(FIGURES / "15_rate_distortion.png", dpi=120)
+plots.save_figure(fig, FIGURES / "15_rate_distortion.png")
 
 wins = [(k, b) for k, b, o, t in rows if o["psnr"] > t["psnr"]]
 print(f"the autoencoder has the higher PSNR in {len(wins)} of {len(rows)} settings: "
@@ -185,7 +185,7 @@ k_show = 16
 X_show = X_test[:10]
 recon = [decompress(ae[k_show], compress(ae[k_show], X_test, b))[:10] for b in (8, 2)]
 recon_pca = decompress(pca[k_show], compress(pca[k_show], X_test, 8))[:10]
-plots.plot_reconstructions(
+fig = plots.plot_reconstructions(
     X_show, [recon[0], recon_pca, recon[1]], image_shape=(8, 8),
     row_labels=["original (64 B)", f"AE K={k_show} 8 bit", f"PCA K={k_show} 8 bit",
                 f"AE K={k_show} 2 bit"],

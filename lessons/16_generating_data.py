@@ -219,7 +219,7 @@ ax.barh(names, means, xerr=errs, color=["tab:green" if m > 0 else "tab:red" for 
 ax.axvline(0, color="k", lw=0.8)
 ax.set_xlabel("change in test accuracy (± 2 standard errors over draws)")
 ax.set_title(f"adding 500 generated digits to {10 * PER_CLASS} labelled ones")
-fig.savefig(FIGURES / "16_augmentation_effect.png", dpi=120)
+plots.save_figure(fig, FIGURES / "16_augmentation_effect.png")
 
 assert all(abs(m) < 0.1 for m, _, _ in effects.values())  # small effects, either way
 helped = [n for n, e in effects.items() if e[2] == "helped"]

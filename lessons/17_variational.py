@@ -180,7 +180,7 @@ ax2.set_ylabel("nats per image")
 ax2.legend()
 ax2.grid(alpha=0.3)
 fig.suptitle("training a VAE on the digits: −ELBO = reconstruction + KL")
-fig.savefig(FIGURES / "17_elbo.png", dpi=120)
+plots.save_figure(fig, FIGURES / "17_elbo.png")
 
 # %% [markdown]
 # The reconstruction term falls quickly; the KL term stays small and slowly *rises* as the
@@ -214,7 +214,7 @@ ax.set_xlabel("z1")
 ax.set_ylabel("z2")
 ax.legend(title="digit", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
 ax.set_title("VAE means of the test digits (circles: 1 and 2 standard deviations)")
-fig.savefig(FIGURES / "17_latent.png", dpi=120)
+plots.save_figure(fig, FIGURES / "17_latent.png")
 
 # %% [markdown]
 # Decoding a grid of codes placed at the quantiles of $N(0, 1)$ in each direction shows the

@@ -39,6 +39,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import tinyae as ta
+from tinyae import plots
 from tinyae.gradcheck import relative_error
 from tinyae.normalization import BatchNorm1d, Dropout
 from tinyae.optim import AdamW
@@ -204,8 +205,7 @@ for ax in axes[::3]:
     ax.set_ylabel("squared error per image")
 fig.suptitle(f"The same deep autoencoder on {len(X_train)} digits, trained six ways "
              "(eval mode after each epoch)", fontsize=12)
-fig.savefig(FIGURES / "18_overfitting_curves.png", dpi=110)
-fig
+plots.save_figure(fig, FIGURES / "18_overfitting_curves.png", dpi=110)
 
 # %% [markdown]
 # With nothing, the training error keeps falling while the test error reaches its lowest

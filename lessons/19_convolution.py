@@ -186,11 +186,11 @@ def draw_im2col(path):
     for ax in (ax_img,):
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plots.save_figure(fig, path)
     return fig
 
 
-draw_im2col(FIGURES / "19_im2col.png")
+fig = draw_im2col(FIGURES / "19_im2col.png")
 
 # %% [markdown]
 # The layer `Conv2D` is `im2col`, one matrix product and a reshape to $(N, C_{out},
@@ -315,8 +315,7 @@ ax_t.set_title("Aᵀ: Conv2D.backward,\n= ConvTranspose2D forward", fontsize=10)
 ax_t.set_xlabel("input pixel of Aᵀ (3×3)")
 ax_t.set_ylabel("output pixel of Aᵀ (5×5)")
 fig.colorbar(im, ax=[ax_a, ax_t], shrink=0.7, label="weight")
-fig.savefig(FIGURES / "19_conv_matrix.png", dpi=120, bbox_inches="tight")
-fig
+plots.save_figure(fig, FIGURES / "19_conv_matrix.png")
 
 # %% [markdown]
 # $A$ is mostly zeros (each output sees at most 9 of the 25 pixels, fewer at the padded
@@ -507,8 +506,7 @@ ax.set_yscale("log")
 ax.set_title(f"Dense vs convolutional autoencoder, code size {CODE}, 8×8 digits")
 ax.grid(alpha=0.3, which="both")
 ax.legend()
-fig.savefig(FIGURES / "19_loss_curves.png", dpi=120, bbox_inches="tight")
-fig
+plots.save_figure(fig, FIGURES / "19_loss_curves.png")
 
 # %% [markdown]
 # On these 8×8 digits the two models end up close: with the same code size and about the
@@ -556,7 +554,7 @@ axes[1, 0].set_ylabel("trained", fontsize=9)
 fig.suptitle(f"The 16 first-layer kernels (3×3) of the convolutional AE, before and after "
              f"{EPOCHS} epochs (red +, blue −): they moved by {change['conv']:.0%}",
              fontsize=10)
-fig.savefig(FIGURES / "19_filters_conv.png", dpi=120, bbox_inches="tight")
+plots.save_figure(fig, FIGURES / "19_filters_conv.png")
 plots.plot_filters(dense_ae, image_shape=(8, 8), n=16, path=FIGURES / "19_filters_dense.png",
                    title="dense AE: 16 of the 128 first-layer filters (8×8)")
 conv_ae.eval()
@@ -568,12 +566,11 @@ plots.plot_reconstructions(X_test[:10], [X_dense, X_conv], image_shape=(8, 8),
                            path=FIGURES / "19_reconstructions.png",
                            title=f"Test digits and their reconstructions (code size {CODE})")
 maps = conv_ae.layers[1].forward(conv_ae.layers[0].forward(img_test[:1]))[0]  # (16, 8, 8)
-plots.plot_image_grid(np.concatenate([img_test[:1].reshape(1, 64),
-                                      maps.reshape(16, 64) / maps.max()]),
-                      image_shape=(8, 8), ncols=9, path=FIGURES / "19_feature_maps.png",
-                      title="a test digit (first) and the 16 channels of the first "
-                            "convolution + ReLU")
-fig
+fig = plots.plot_image_grid(np.concatenate([img_test[:1].reshape(1, 64),
+                                            maps.reshape(16, 64) / maps.max()]),
+                            image_shape=(8, 8), ncols=9, path=FIGURES / "19_feature_maps.png",
+                            title="a test digit (first) and the 16 channels of the first "
+                                  "convolution + ReLU")
 
 # %% [markdown]
 # The kernels barely moved: training changed them by a small fraction of their random

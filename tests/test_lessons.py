@@ -20,8 +20,8 @@ HEADINGS = ("## Objectives", "## Prerequisites", "## Summary", "## Exercises")
 
 
 def makes_figures(source):
-    """A lesson that saves a figure (``fig.savefig(...)`` or a plot function's ``path=``)."""
-    return "savefig(" in source or "path=" in source
+    """A lesson that saves a figure (``plots.save_figure``, ``savefig`` or a plot's ``path=``)."""
+    return "save_figure(" in source or "savefig(" in source or "path=" in source
 
 
 def cells(source):

@@ -4,7 +4,9 @@ Every function builds a ``matplotlib.figure.Figure`` on an Agg canvas, never
 through ``pyplot``, so it works headless (CI, servers) and in notebooks, and
 leaves no global state behind: a figure is freed like any other object once
 you drop it. Each returns the Figure and, given ``path``, also saves a PNG there
-(creating the folder).
+(creating the folder). Inside a Jupyter kernel (a notebook, or the book's build)
+each also shows its figure inline, once, as it is made; :func:`save_figure` does
+the same for a figure drawn by hand.
 
 Images come as flat rows, shape (N, D), one image per row, with pixels in
 [0, 1]. ``image_shape`` says how to fold a row: ``(H, W)`` for gray or
@@ -12,7 +14,9 @@ Images come as flat rows, shape (N, D), one image per row, with pixels in
 built-in digits and (28, 28) for MNIST. Gray images are drawn dark on white.
 """
 
+import io
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,14 +42,57 @@ def _figure(width, height):
     return fig
 
 
-def _finish(fig, path, title=None):
+def _notebook_kernel():
+    """The IPython kernel running this code (Jupyter, the book's build), or None.
+
+    IPython is never imported here: if it is not loaded already, this is a script.
+    A terminal IPython has no kernel and cannot show images, so it counts as None.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell if getattr(shell, "kernel", None) is not None else None
+
+
+def _finish(fig, path, title=None, dpi=DPI):
     if title:
         fig.suptitle(title, fontsize=11)
+    kernel = _notebook_kernel()
+    if path is None and kernel is None:
+        return fig
+    buffer = io.BytesIO()  # drawn once, for the file and for the notebook alike
+    fig.savefig(buffer, dpi=dpi, bbox_inches="tight", format="png")
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=DPI, bbox_inches="tight", format="png")
+        path.write_bytes(buffer.getvalue())
+    if kernel is not None:
+        from IPython.display import Image, display
+        display(Image(data=buffer.getvalue(), format="png"))
     return fig
+
+
+def save_figure(fig, path=None, dpi=DPI):
+    """Save a figure drawn by hand as the plot functions save theirs; show it in a notebook.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Any figure, e.g. ``Figure(figsize=(6, 4), layout="constrained")`` with axes
+        drawn on it.
+    path : str or Path, optional
+        Where to write the PNG; its folder is created. None writes no file.
+    dpi : int
+        Resolution of the PNG, 120 by default like every tinyae figure.
+
+    Returns
+    -------
+    None
+        Nothing, so that a notebook cell may end with this call: the figure has
+        been shown already, and a returned Figure would be shown again, as text.
+    """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"save_figure expected a matplotlib Figure, got {type(fig).__name__}")
+    _finish(fig, path, dpi=dpi)
 
 
 def _image_shape(D, image_shape, who):
