@@ -20,6 +20,7 @@ from .conv import Conv2D, ConvTranspose2D, Flatten, MaxPool2D, Reshape, Upsample
 from .datasets import add_noise, load_array, load_digits, load_mnist, train_test_split
 from .errors import DivergenceError, TinyAEError
 from .images import load_cifar10, load_images
+from .interop import from_torch, import_safetensors, to_torch
 from .io import load
 from .layers import Dense
 from .losses import MSE, BinaryCrossEntropy, BinaryCrossEntropyWithLogits
@@ -30,6 +31,7 @@ from .optim import SGD, Adam, AdamW
 from .pca import PCA
 from .regularizers import KLSparsity, L1Activity, WeightDecay
 from .schedules import CosineDecay, ReduceLROnPlateau, StepDecay
+from .supervised import SupervisedAutoencoder, hide_labels
 from .train import Callback, EarlyStopping, History
 from .vae import GaussianKL, VariationalAutoencoder
 
@@ -50,4 +52,8 @@ __all__ = [
     "DivergenceError", "Dropout", "Flatten", "LayerNorm", "MaxPool2D", "PCA",
     "ReduceLROnPlateau", "Reshape", "StepDecay", "TinyAEError", "Upsample2D", "errors",
     "load_cifar10", "load_images", "plots", "schedules",
+    # going on to PyTorch (issue 16): torch and safetensors are imported only when used
+    "from_torch", "import_safetensors", "interop", "to_torch",
+    # supervised and semi-supervised autoencoders (issue 15)
+    "SupervisedAutoencoder", "hide_labels",
 ]

@@ -58,6 +58,17 @@ def _fraction(text):
     return value
 
 
+def _labeled_fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], got {text!r}") \
+            from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], got {text!r}")
+    return value
+
+
 def _sizes(text):
     try:
         sizes = [int(s) for s in text.split(",") if s.strip()]
@@ -164,6 +175,17 @@ def build_parser():
     t.add_argument("--variational", action="store_true",
                    help="train a variational autoencoder (ELBO loss; hidden layers from "
                    "--hidden-sizes, default 64); then try tinyae sample")
+    t.add_argument("--labels", action="store_true",
+                   help="supervised autoencoder: a classifier head on the code, trained with "
+                   "the reconstruction; writes the test accuracy (digits or MNIST)")
+    t.add_argument("--alpha", type=_positive_float, default=None, metavar="A",
+                   help="with --labels: weight A of the classification term (default 1)")
+    t.add_argument("--labeled-fraction", type=_labeled_fraction, default=None, metavar="F",
+                   help="with --labels: keep the labels of a fraction F in (0, 1] of the "
+                   "training images, the rest unlabeled (semi-supervised; default 1)")
+    t.add_argument("--consistency", type=_positive_float, default=None, metavar="G",
+                   help="with --labels and --noise: weight G of the consistency between two "
+                   "noisy passes (the semi-supervised recipe of lesson 20)")
     t.add_argument("--test-size", type=_fraction, default=0.2,
                    help="held-out fraction (default 0.2; MNIST uses its own test set)")
     t.add_argument("--seed", type=int, default=0)
@@ -194,6 +216,15 @@ def build_parser():
     s.add_argument("--seed", type=int, default=0, help="seed of the codes drawn (default 0)")
     s.add_argument("--ncols", type=_positive_int, default=10, help="images per row (png)")
     s.set_defaults(func=cmd_sample)
+
+    e = sub.add_parser("export", help="write a saved model's weights to a .safetensors file "
+                       "for PyTorch",
+                       description="Write the weights of a saved model to OUT.safetensors under "
+                       "the names of PyTorch's state_dict (tinyae.to_torch), with the "
+                       "architecture in the file's metadata. Needs pip install safetensors.")
+    e.add_argument("model", type=Path, help="a model saved by tinyae train (.npz)")
+    e.add_argument("output", type=Path, help="OUT.safetensors")
+    e.set_defaults(func=cmd_export)
 
     c = sub.add_parser("check", help="grade a gradient exercise: tinyae check FILE.py")
     c.add_argument("args", nargs=argparse.REMAINDER)
@@ -300,12 +331,17 @@ def cmd_train(args):
 
     if args.backend:
         set_backend(args.backend)
+    from .cli_supervised import check_options, train_supervised
     from .datasets import add_noise
     from .optim import SGD, Adam
     from .pca import PCA
 
+    check_options(args)
     X_train, y_train, X_test, y_test, shape, name = load_data(
         args.data, args.test_size, args.seed, args.dtype)
+    if args.labels:
+        out = _output_folder(args.out, name, args.overwrite)
+        return train_supervised(args, X_train, y_train, X_test, y_test, shape, name, out)
     model, sizes = build_model(args, X_train.shape[1], shape)
     out = _output_folder(args.out, name, args.overwrite)
     if args.optimizer == "adam":
@@ -457,6 +493,24 @@ def cmd_sample(args):
         plots.plot_image_grid(images, ncols=args.ncols, path=args.output,
                               title=f"{args.n} images decoded from z ~ N(0, I)")
     print(f"wrote {args.output}: {args.n} images of {images.shape[1]} pixels")
+    return 0
+
+
+# ----- tinyae export -----------------------------------------------------------------------
+def cmd_export(args):
+    from .interop import export, pytorch_source, state_dict
+    from .io import load
+
+    if args.output.suffix != ".safetensors":
+        raise ValueError(f"OUT must end in .safetensors, got {args.output}")
+    if args.output.resolve() == args.model.resolve():
+        raise ValueError(f"output {args.output} would overwrite the model file; choose another")
+    model = load(args.model)
+    export(model, args.output)
+    print(f"wrote {args.output}: {len(state_dict(model))} tensors under PyTorch's state_dict "
+          f"names; in PyTorch (from torch import nn; from collections import OrderedDict):\n"
+          f"  net = {pytorch_source(model)}\n"
+          f"  net.load_state_dict(safetensors.torch.load_file({str(args.output)!r}))")
     return 0
 
 
