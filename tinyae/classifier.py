@@ -187,8 +187,8 @@ class SoftmaxClassifier(Module):
                 self.linear.grads["W"] += self.penalty.backward()[0]
         return value
 
-    def named_parameters(self, prefix=""):
-        yield from self.linear.named_parameters(prefix + "linear.")
+    def _parts(self):
+        return (("linear.", self.linear),)
 
     # ----- scikit-learn style -----------------------------------------------------
     def fit(self, X, y, epochs=100, batch_size=32, optimizer=None, validation_data=None,

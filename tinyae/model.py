@@ -308,19 +308,8 @@ class Autoencoder(Module):
                     dW += dOmega
         return value
 
-    def train(self, mode=True):
-        self.training = bool(mode)
-        self.encoder.train(mode)
-        self.decoder.train(mode)
-        return self
-
-    def named_parameters(self, prefix=""):
-        yield from self.encoder.named_parameters(prefix + "encoder.")
-        yield from self.decoder.named_parameters(prefix + "decoder.")
-
-    def named_buffers(self, prefix=""):
-        yield from self.encoder.named_buffers(prefix + "encoder.")
-        yield from self.decoder.named_buffers(prefix + "decoder.")
+    def _parts(self):
+        return (("encoder.", self.encoder), ("decoder.", self.decoder))
 
     # ----- training ---------------------------------------------------------------
     def fit(self, X, loss="mse", optimizer=None, epochs=10, batch_size=64,

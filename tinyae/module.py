@@ -69,9 +69,19 @@ class Module:
                 f"last forward output), got {grad_out.shape}"
             )
 
+    def _parts(self):
+        """The named sub-modules of a composite, e.g. ``(("encoder.", enc), ("decoder.", dec))``.
+
+        A layer has none. A composite (``Sequential``, the autoencoders) lists its parts
+        here once, and ``train``, ``named_parameters`` and ``named_buffers`` walk them.
+        """
+        return ()
+
     def train(self, mode=True):
-        """Switch to train mode (``mode=False``: eval mode); returns ``self``."""
+        """Switch to train mode (``mode=False``: eval mode), parts included; returns ``self``."""
         self.training = bool(mode)
+        for _, part in self._parts():
+            part.train(mode)
         return self
 
     def eval(self):
@@ -96,11 +106,15 @@ class Module:
         """Yield ``(name, param, grad)`` for every parameter, e.g. ``("W", W, dW)``."""
         for name, param in self.params.items():
             yield prefix + name, param, self.grads[name]
+        for name, part in self._parts():
+            yield from part.named_parameters(prefix + name)
 
     def named_buffers(self, prefix=""):
         """Yield ``(name, array)`` for every buffer (saved, never trained)."""
         for name, buf in self.buffers.items():
             yield prefix + name, buf
+        for name, part in self._parts():
+            yield from part.named_buffers(prefix + name)
 
     def parameters(self):
         """List of ``(param, grad)`` pairs, the form optimizers take."""
@@ -150,19 +164,8 @@ class Sequential(Module):
             grad_out = layer.backward(grad_out)
         return grad_out
 
-    def train(self, mode=True):
-        self.training = bool(mode)
-        for layer in self.layers:
-            layer.train(mode)
-        return self
-
-    def named_parameters(self, prefix=""):
-        for i, layer in enumerate(self.layers):
-            yield from layer.named_parameters(f"{prefix}{i}.")
-
-    def named_buffers(self, prefix=""):
-        for i, layer in enumerate(self.layers):
-            yield from layer.named_buffers(f"{prefix}{i}.")
+    def _parts(self):
+        return tuple((f"{i}.", layer) for i, layer in enumerate(self.layers))
 
     def config(self):
         return {"layers": [module_to_config(layer) for layer in self.layers]}

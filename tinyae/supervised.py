@@ -343,20 +343,6 @@ class SupervisedAutoencoder(Module):
     def _parts(self):
         return (("encoder.", self.encoder), ("head.", self.head), ("decoder.", self.decoder))
 
-    def train(self, mode=True):
-        self.training = bool(mode)
-        for _, part in self._parts():
-            part.train(mode)
-        return self
-
-    def named_parameters(self, prefix=""):
-        for name, part in self._parts():
-            yield from part.named_parameters(prefix + name)
-
-    def named_buffers(self, prefix=""):
-        for name, part in self._parts():
-            yield from part.named_buffers(prefix + name)
-
     # ----- training -----------------------------------------------------------------
     def fit(self, X, y, loss="bce", optimizer=None, epochs=10, batch_size=64,
             validation_data=None, labeled_share=None, seed=0, verbose=0, callbacks=None,

@@ -251,20 +251,6 @@ class VariationalAutoencoder(Module):
         return (("encoder.", self.encoder), ("mu.", self.mu), ("logvar.", self.logvar),
                 ("decoder.", self.decoder))
 
-    def train(self, mode=True):
-        self.training = bool(mode)
-        for _, part in self._parts():
-            part.train(mode)
-        return self
-
-    def named_parameters(self, prefix=""):
-        for name, part in self._parts():
-            yield from part.named_parameters(prefix + name)
-
-    def named_buffers(self, prefix=""):
-        for name, part in self._parts():
-            yield from part.named_buffers(prefix + name)
-
     # ----- training ---------------------------------------------------------------
     def fit(self, X, loss="bce", optimizer=None, epochs=10, batch_size=64,
             validation_data=None, shuffle=True, seed=0, verbose=1, callbacks=None,
