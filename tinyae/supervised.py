@@ -44,9 +44,9 @@ import numpy as np
 
 from ._validate import as_float_dtype, check_array
 from .activations import get_activation
-from .classifier import Softmax, SoftmaxClassifier, SoftmaxCrossEntropy, softmax
+from .classifier import Softmax, SoftmaxClassifier, SoftmaxCrossEntropy, check_labels, softmax
 from .datasets import NOISE_KINDS, add_noise
-from .errors import DTypeError, ShapeError
+from .errors import ShapeError
 from .layers import Dense
 from .model import _init_for, fuse_output, run_in_eval
 from .module import Module, Sequential, module_to_config
@@ -61,25 +61,7 @@ def check_semi_labels(y, n_classes, n_samples=None, who="labels"):
 
     The error names the classes found and the classes expected.
     """
-    y = np.asarray(y)
-    if y.dtype.kind not in "iu":
-        hint = ""
-        if y.dtype.kind == "f" and y.size and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
-            hint = "; convert with y.astype(int)"
-        raise DTypeError(f"{who} must be integer class indices 0..{n_classes - 1} (or -1 for "
-                         f"an unlabeled row), got dtype {y.dtype}{hint}")
-    if y.ndim != 1:
-        raise ShapeError(f"{who} must be a 1-D array of class indices, got shape {y.shape}")
-    if n_samples is not None and len(y) != n_samples:
-        raise ShapeError(f"{who}: expected {n_samples} labels (one per row of X), got {len(y)}")
-    y = y.astype(np.int64)
-    bad = (y < UNLABELED) | (y >= n_classes)
-    if bad.any():
-        found = np.unique(y[y != UNLABELED])
-        shown = ", ".join(map(str, found[:12])) + (", ..." if len(found) > 12 else "")
-        raise ValueError(f"{who}: expected classes 0..{n_classes - 1} ({n_classes} classes; "
-                         f"-1 marks an unlabeled row), found classes {shown}")
-    return y
+    return check_labels(y, n_classes, n_samples, who, unlabeled=UNLABELED)
 
 
 def hide_labels(y, fraction=None, per_class=None, seed=0):
