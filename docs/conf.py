@@ -28,6 +28,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    "sphinx_togglebutton",      # admonitions with :class: dropdown (hints, solutions)
     "tinyae_book",
 ]
 
