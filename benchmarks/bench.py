@@ -3,7 +3,7 @@
 A script, not a test: it measures this machine and prints what it saw. Four parts:
 
 1. **The matmul ladder**: GFLOP/s of ``(256, 784) @ (784, 256)``, the shape of a
-   training product, for the Numba kernels of ``tinyae/_numba_kernels.py``
+   training product, for the Numba kernels of ``tinyae/backend/numba_kernels.py``
    (naive loop → loop order i-k-j → ``prange`` over rows → packed and
    register-blocked) and for NumPy's BLAS, the machine's practical limit; float32
    and float64.
@@ -209,7 +209,7 @@ def ladder_probe(kernel, dtype, quick):
         def f():
             return np.matmul(a, b, out=out)
     else:
-        from tinyae import _numba_kernels as K
+        from tinyae.backend import numba_kernels as K
 
         fn = getattr(K, kernel)
 

@@ -79,8 +79,8 @@ def test_default_and_unknown_backend():
 
 def test_missing_numba_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)          # `import numba` now fails
-    monkeypatch.delitem(sys.modules, "tinyae._numba_kernels", raising=False)
-    monkeypatch.delattr(ta, "_numba_kernels", raising=False)  # left by an earlier import
+    monkeypatch.delitem(sys.modules, "tinyae.backend.numba_kernels", raising=False)
+    monkeypatch.delattr(ta.backend, "numba_kernels", raising=False)  # left by an earlier import
     with pytest.raises(ImportError, match=r"pip install -e '\.\[fast\]'") as info:
         ta.set_backend("numba")
     assert isinstance(info.value, backend.BackendUnavailableError)
@@ -334,7 +334,7 @@ LADDER = ["matmul_naive", "matmul_ikj", "matmul_ikj_parallel", "matmul_blocked"]
 @pytest.mark.parametrize("kernel", LADDER)
 @pytest.mark.parametrize("m,k,n", [(1, 1, 1), (1, 7, 5), (4, 4, 4), (5, 3, 9), (37, 70, 21)])
 def test_ladder_matches_blas(kernel, m, k, n, dtype, rng):
-    from tinyae import _numba_kernels as K
+    from tinyae.backend import numba_kernels as K
 
     a = rng.standard_normal((m, k)).astype(dtype)
     b = rng.standard_normal((k, n)).astype(dtype)
@@ -346,7 +346,7 @@ def test_ladder_matches_blas(kernel, m, k, n, dtype, rng):
 @needs_numba
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_blocked_matmul_takes_transposed_views(dtype, rng):
-    from tinyae import _numba_kernels as K
+    from tinyae.backend import numba_kernels as K
 
     a = rng.standard_normal((30, 13)).astype(dtype)
     b = rng.standard_normal((30, 9)).astype(dtype)
@@ -359,7 +359,7 @@ def test_blocked_matmul_takes_transposed_views(dtype, rng):
 @given(m=st.integers(1, 20), k=st.integers(1, 20), n=st.integers(1, 20),
        seed=st.integers(0, 2**16))
 def test_blocked_matmul_any_shape(m, k, n, seed):
-    from tinyae import _numba_kernels as K
+    from tinyae.backend import numba_kernels as K
 
     rng = np.random.default_rng(seed)
     a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))

@@ -1,6 +1,6 @@
 """The numba backend's convolution kernels agree with the NumPy backend.
 
-The fused im2col gather and col2im scatter of ``tinyae/_numba_kernels.py`` are
+The fused im2col gather and col2im scatter of ``tinyae/backend/numba_kernels.py`` are
 checked against :func:`tinyae.conv.im2col` / :func:`tinyae.conv.col2im`, and the
 layers ``Conv2D`` and ``ConvTranspose2D`` (forward, input gradient, ``dW``,
 ``db``) against themselves run with the NumPy backend, over random geometries:

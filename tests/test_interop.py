@@ -381,7 +381,7 @@ def test_export_needs_no_torch_and_loads_back_exactly(st_numpy, tmp_path):
 
 @pytest.mark.parametrize("index", range(len(MODEL_IDS)), ids=MODEL_IDS)
 def test_exported_files_load_in_pytorch_with_strict_names(torch, st_torch, index, tmp_path):
-    from tinyae._torch_vae import VAE
+    from tinyae.bridge._torch_vae import VAE
 
     _, model, X, _ = _models(np.float32)[index]
     path = model.export(tmp_path / "model.safetensors")

@@ -1,7 +1,7 @@
 """tinyae: autoencoders written by hand in NumPy, for learning.
 
 Every forward and backward pass is written out in NumPy and checked
-against finite differences (:mod:`tinyae.gradcheck`).
+against finite differences (:mod:`tinyae.teach.gradcheck`).
 
 Five lines to train on the built-in digits::
 
@@ -10,32 +10,113 @@ Five lines to train on the built-in digits::
     X_train, X_test = ta.train_test_split(X, test_size=0.2, seed=0)
     model = ta.Autoencoder.shallow(64, 16, seed=0)
     history = model.fit(X_train, loss="bce", epochs=50, validation_data=X_test)
+
+The package is in layers, each folder one idea, imports pointing down only
+(``lint-imports`` checks it; CONTRIBUTING.md has the map)::
+
+    cli/      the tinyae command
+    bridge/   PyTorch and safetensors (imported only when used)
+    teach/    gradient checker, exercises, diagnoses
+    plots.py  the pictures
+    uses/     PCA, compression, augmentation
+    models/   Autoencoder, VariationalAutoencoder, SupervisedAutoencoder, SoftmaxClassifier
+    optim/    optimizers, schedules, the training loop
+    data/     datasets, images, the model file
+    nn/       the math: modules, dense, activations, losses, normalization, convolution
+    backend/  numpy and numba operations
 """
 
-from . import augment, backend, compression, errors, gradcheck, plots, regularizers, schedules
-from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
-from .backend import BackendUnavailableError, get_backend, set_backend
-from .classifier import Softmax, SoftmaxClassifier, SoftmaxCrossEntropy
-from .conv import Conv2D, ConvTranspose2D, Flatten, MaxPool2D, Reshape, Upsample2D
-from .datasets import add_noise, load_array, load_digits, load_mnist, train_test_split
-from .errors import DivergenceError, TinyAEError
-from .images import load_cifar10, load_images
-from .interop import from_torch, import_safetensors, to_torch
-from .io import load
-from .layers import Dense
-from .losses import MSE, BinaryCrossEntropy, BinaryCrossEntropyWithLogits
-from .model import Autoencoder
-from .module import Module, Sequential
-from .normalization import BatchNorm1d, BatchNorm2d, Dropout, LayerNorm
-from .optim import SGD, Adam, AdamW
-from .pca import PCA
-from .regularizers import KLSparsity, L1Activity, WeightDecay
-from .schedules import CosineDecay, ReduceLROnPlateau, StepDecay
-from .supervised import SupervisedAutoencoder, hide_labels
-from .train import Callback, EarlyStopping, History
-from .vae import GaussianKL, VariationalAutoencoder
+from pathlib import Path as _Path
 
-__version__ = "0.1.0"
+from . import _old_paths, backend, errors, plots
+from ._version import __version__  # noqa: F401
+from .backend import BackendUnavailableError, get_backend, set_backend
+from .data import (
+    add_noise,
+    hide_labels,
+    load_array,
+    load_cifar10,
+    load_digits,
+    load_images,
+    load_mnist,
+    modelfile,
+    train_test_split,
+)
+from .errors import DivergenceError, TinyAEError
+from .models import Autoencoder, SoftmaxClassifier, SupervisedAutoencoder, VariationalAutoencoder
+from .nn import (
+    MSE,
+    BatchNorm1d,
+    BatchNorm2d,
+    BinaryCrossEntropy,
+    BinaryCrossEntropyWithLogits,
+    Conv2D,
+    ConvTranspose2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GaussianKL,
+    Identity,
+    KLSparsity,
+    L1Activity,
+    LayerNorm,
+    LeakyReLU,
+    MaxPool2D,
+    Module,
+    ReLU,
+    Reshape,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    SoftmaxCrossEntropy,
+    Tanh,
+    Upsample2D,
+    WeightDecay,
+)
+from .optim import (
+    SGD,
+    Adam,
+    AdamW,
+    Callback,
+    CosineDecay,
+    EarlyStopping,
+    History,
+    ReduceLROnPlateau,
+    StepDecay,
+)
+from .uses import PCA
+
+_old_paths.register(__import__(__name__))   # tinyae.pca, tinyae.gradcheck, ... (old paths)
+
+# The PyTorch bridge is imported the first time one of these names is used, never by
+# ``import tinyae`` (and it imports torch or safetensors only inside its functions).
+_BRIDGE = {"to_torch": "pytorch", "from_torch": "from_torch", "import_safetensors": "files"}
+
+
+def __getattr__(name):
+    from importlib import import_module
+
+    if name in _BRIDGE:
+        return getattr(import_module(f"{__name__}.bridge.{_BRIDGE[name]}"), name)
+    if name == "interop":
+        return import_module(f"{__name__}.interop")
+    raise AttributeError(f"module 'tinyae' has no attribute {name!r}")
+
+
+def load(path):
+    """A saved model: tinyae's ``.npz`` file, or a ``.safetensors`` file; it starts in eval mode.
+
+    A ``.npz`` file written by ``model.save`` (or ``tinyae train``) is read by
+    :func:`tinyae.data.modelfile.load`; a ``.safetensors`` file (``model.export``, or
+    PyTorch's ``save_file(module.state_dict())``) by the PyTorch bridge,
+    :func:`tinyae.bridge.files.import_safetensors`, which needs safetensors.
+    """
+    if _Path(path).suffix == ".safetensors":
+        from .bridge.files import import_safetensors
+
+        return import_safetensors(path)
+    return modelfile.load(path)
+
 
 __all__ = [
     "SGD", "Adam", "Autoencoder", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
@@ -56,4 +137,6 @@ __all__ = [
     "from_torch", "import_safetensors", "interop", "to_torch",
     # supervised and semi-supervised autoencoders (issue 15)
     "SupervisedAutoencoder", "hide_labels",
+    # the sub-packages (issue 20)
+    "nn", "optim", "models", "data", "uses", "teach",
 ]

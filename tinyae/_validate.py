@@ -83,3 +83,33 @@ def check_finite(x, who):
                 f"{who} expected finite numbers, got {n_nan} NaN and {n_inf} inf "
                 f"values (first at index {first})"
             )
+
+
+def check_labels(y, n_classes, n_samples=None, who="labels", unlabeled=None):
+    """``y`` as a 1-D int64 array of class indices in ``[0, n_classes)``, or a clear error.
+
+    ``unlabeled`` (e.g. ``-1``) is a value also accepted, marking a row whose class is
+    unknown (semi-supervised training). A range error names the classes found and
+    the classes expected.
+    """
+    y = np.asarray(y)
+    also = "" if unlabeled is None else f" (or {unlabeled} for an unlabeled row)"
+    if y.dtype.kind not in "iu":
+        hint = ""
+        if y.dtype.kind == "f" and y.size and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+            hint = "; convert with y.astype(int)"
+        raise DTypeError(f"{who} must be integer class indices 0..{n_classes - 1}{also}, got "
+                         f"dtype {y.dtype}{hint}")
+    if y.ndim != 1:
+        raise ShapeError(f"{who} must be a 1-D array of class indices, got shape {y.shape}")
+    if n_samples is not None and len(y) != n_samples:
+        raise ShapeError(f"{who}: expected {n_samples} labels (one per row of X), got {len(y)}")
+    y = y.astype(np.int64)
+    known = y if unlabeled is None else y[y != unlabeled]
+    if known.size and (known.min() < 0 or known.max() >= n_classes):
+        found = np.unique(known)
+        shown = ", ".join(map(str, found[:12])) + (", ..." if len(found) > 12 else "")
+        raise ValueError(f"{who}: expected classes 0..{n_classes - 1} ({n_classes} classes"
+                         f"{'' if unlabeled is None else f'; {unlabeled} marks an unlabeled row'}"
+                         f"), found classes {shown}")
+    return y

@@ -27,7 +27,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ._validate import check_array
 from .errors import ShapeError
-from .pca import PCA
+from .uses.pca import PCA
 
 GRAY = "gray_r"  # 0 is white paper, 1 is black ink: digits look written
 DIVERGING = "RdBu_r"  # filters: red positive, white zero, blue negative
@@ -193,7 +193,7 @@ def plot_reconstructions(X, X_hat, n=10, image_shape=None, path=None, title=None
 def plot_loss_curves(history, path=None, title=None, log=False):
     """Training (and validation) loss per epoch.
 
-    ``history`` is a :class:`~tinyae.train.History` or a dict with keys
+    ``history`` is a :class:`~tinyae.optim.loop.History` or a dict with keys
     ``"train_loss"`` and ``"val_loss"``; missing validation epochs may be ``None``.
     """
     get = history.get if isinstance(history, dict) else lambda k: getattr(history, k, None)

@@ -251,7 +251,7 @@ def api_groups():
         if inspect.ismodule(obj):
             submodules.append(name)
         else:
-            groups.setdefault(obj.__module__.split(".")[-1], []).append(name)
+            groups.setdefault(obj.__module__, []).append(name)
     order = {module: i for i, module in enumerate(MODULE_ORDER)}
     ordered = sorted(groups.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
     return ordered, sorted(submodules)
@@ -269,9 +269,9 @@ def api_page():
            "defines it, with the shapes and formulas its docstring gives. Import the "
            "package as ``import tinyae as ta``; each name below is ``ta.<name>``.", ""]
     for module, names in ordered:
-        title = f"tinyae.{module}"
+        title = module
         out += [title, "-" * len(title), "",
-                f".. automodule:: tinyae.{module}", "   :no-members:", "   :no-index:", ""]
+                f".. automodule:: {module}", "   :no-members:", "   :no-index:", ""]
         for name in names:
             kind = "autoclass" if inspect.isclass(getattr(tinyae, name)) else "autofunction"
             out += [f".. {kind}:: tinyae.{name}"]

@@ -1,0 +1,201 @@
+"""Where the heavy arithmetic happens: the layers call these functions, never NumPy's BLAS directly.
+
+The modules learners read (layers, activations, losses, optimizers) call
+``backend.matmul(x, W)``, ``backend.relu(z)``, ``backend.adam_update(...)`` and
+never care how each is computed. Two backends compute them:
+
+``"numpy"`` (the default)
+    The class :class:`NumpyOps` below: each function is the plain NumPy formula,
+    a few lines long, with ``out=`` and in-place updates where they save a pass
+    over memory. It is the reference: every other backend must agree with it.
+``"numba"``
+    :class:`NumbaOps`: the same functions, where it pays, from compiled loops in
+    ``tinyae/backend/numba_kernels.py``. Matrix products still go to BLAS (nothing
+    beats it); the win is element-wise work that NumPy does in several passes
+    with a temporary array each (the sigmoid, a loss and its gradient, Adam's
+    update), done in one pass; and, for the convolutions, the data movement: the
+    im2col gather, the col2im scatter and the changes of layout between images
+    ``(N, C, H, W)`` and one column per pixel, each one pass over the data instead
+    of NumPy's several. Needs the optional extra: ``pip install -e ".[fast]"``.
+
+Choose with ``tinyae.set_backend("numba")``, the environment variable
+``TINYAE_BACKEND=numba``, or ``tinyae train --backend numba``. Switching is
+allowed at any time, even between two training steps: both backends read and
+write the same NumPy arrays. Importing tinyae never imports Numba unless that
+backend is chosen.
+"""
+
+import os
+
+from ..errors import TinyAEError
+from .numba_ops import NumbaOps
+from .numpy_ops import NumpyOps
+
+_BACKENDS = ("numpy", "numba")
+
+
+class BackendUnavailableError(TinyAEError, ImportError):
+    """A backend was chosen whose optional dependency is not installed."""
+
+
+_ops = NumpyOps()
+
+
+# ----- what the layers call --------------------------------------------------------------
+
+def matmul(a, b, out=None):
+    """Matrix product ``a @ b``, written into ``out`` when given.
+
+    Parameters
+    ----------
+    a : ndarray, shape (m, k)
+    b : ndarray, shape (k, n)
+    out : ndarray, shape (m, n), optional
+        Preallocated result (same dtype as ``a`` and ``b``); saves an allocation
+        in the training step.
+    """
+    return _ops.matmul(a, b, out)
+
+
+def relu(z):
+    """``a = max(0, z)``, a new array of ``z``'s shape and dtype."""
+    return _ops.relu(z)
+
+
+def relu_backward(grad_out, z):
+    """``dz = grad_out · [z > 0]``."""
+    return _ops.relu_backward(grad_out, z)
+
+
+def leaky_relu(z, alpha):
+    """``a = z if z > 0 else α·z``."""
+    return _ops.leaky_relu(z, alpha)
+
+
+def leaky_relu_backward(grad_out, z, alpha):
+    """``dz = grad_out · (1 if z > 0 else α)``."""
+    return _ops.leaky_relu_backward(grad_out, z, alpha)
+
+
+def sigmoid(z):
+    """Stable ``σ(z) = 1 / (1 + e^{−z})``."""
+    return _ops.sigmoid(z)
+
+
+def sigmoid_backward(grad_out, a):
+    """``dz = grad_out · a · (1 − a)`` from the output ``a = σ(z)``."""
+    return _ops.sigmoid_backward(grad_out, a)
+
+
+def tanh(z):
+    """``a = tanh(z)``."""
+    return _ops.tanh(z)
+
+
+def tanh_backward(grad_out, a):
+    """``dz = grad_out · (1 − a²)`` from the output ``a = tanh(z)``."""
+    return _ops.tanh_backward(grad_out, a)
+
+
+def mse(y_pred, y_true):
+    """``(L, ŷ − y)`` with ``L = Σ (ŷ − y)² / N``, in one go."""
+    return _ops.mse(y_pred, y_true)
+
+
+def bce_with_logits(z, y):
+    """``(L, dL/dz)``: ``L = Σ [softplus(z) − y·z] / N``, ``dL/dz = (σ(z) − y) / N``."""
+    return _ops.bce_with_logits(z, y)
+
+
+def adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_size, sqrt_c2):
+    """One Adam step on ``param``, ``m`` and ``v`` in place; see :meth:`NumpyOps.adam_update`."""
+    return _ops.adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay,
+                            step_size, sqrt_c2)
+
+
+def im2col(x, kernel_size, stride, padding):
+    """The patches of ``x`` (N, C, H, W) as columns, ``(C·kh·kw, N·Ho·Wo)``.
+
+    What :func:`tinyae.nn.conv.im2col` computes; the numba backend does it in one
+    pass (``_numba_kernels.im2col``) instead of pad, view and copy. The
+    arguments are pairs ``(for H, for W)``.
+    """
+    return _ops.im2col(x, kernel_size, stride, padding)
+
+
+def col2im(cols, x_shape, kernel_size, stride, padding, bias=None):
+    """The adjoint of :func:`im2col`, onto images of ``x_shape``, plus ``bias`` per channel.
+
+    What :func:`tinyae.nn.conv.col2im` computes (then ``+ bias[c]``, if given, on
+    every pixel of channel ``c``); the numba backend adds all the patches of one
+    image in one pass, starting from the bias (``_numba_kernels.col2im``).
+    """
+    return _ops.col2im(cols, x_shape, kernel_size, stride, padding, bias)
+
+
+def channels_first(x, sums=None):
+    """Images ``(N, C, H, W)`` as ``(C, N·H·W)``: one column per pixel, its channels down it.
+
+    With ``sums`` (an array of shape ``(C,)``), also writes each channel's sum
+    over the batch and the pixels into it (a convolution's bias gradient): the
+    numba backend does the copy and the sums in one pass.
+    """
+    return _ops.channels_first(x, sums)
+
+
+def to_images(m, N, H, W, bias=None):
+    """``(C, N·H·W)``, one column per pixel, back to C-contiguous images ``(N, C, H, W)``.
+
+    Plus ``bias[c]`` on every pixel of channel ``c`` when given (``m`` may then be
+    overwritten); the numba backend adds and transposes in one pass.
+    """
+    return _ops.to_images(m, N, H, W, bias)
+
+
+# ----- choosing the backend --------------------------------------------------------------
+
+def _load_numba():
+    """Import the compiled kernels, or explain how to install Numba."""
+    try:
+        from . import numba_kernels
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            "the 'numba' backend needs Numba, which is not installed "
+            f"({exc}). Install it with: pip install -e '.[fast]' "
+            "(from a tinyae checkout), or: pip install numba"
+        ) from exc
+    return NumbaOps(numba_kernels)
+
+
+def set_backend(name):
+    """Choose the backend used by every layer: ``"numpy"`` (default) or ``"numba"``.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not a known backend.
+    BackendUnavailableError
+        ``"numba"`` was asked for and Numba is not installed (an ``ImportError``).
+    """
+    global _ops
+    if name not in _BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; expected one of {list(_BACKENDS)}")
+    _ops = _load_numba() if name == "numba" else NumpyOps()
+
+
+def get_backend():
+    """Name of the backend in use: ``"numpy"`` or ``"numba"``."""
+    return _ops.name
+
+
+def available_backends():
+    """Names that :func:`set_backend` accepts (``"numba"`` needs Numba installed)."""
+    return list(_BACKENDS)
+
+
+if os.environ.get("TINYAE_BACKEND"):
+    try:
+        set_backend(os.environ["TINYAE_BACKEND"])
+    except (ValueError, BackendUnavailableError) as exc:
+        raise type(exc)(f"environment variable TINYAE_BACKEND={os.environ['TINYAE_BACKEND']}: "
+                        f"{exc}") from None

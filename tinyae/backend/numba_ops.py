@@ -1,0 +1,145 @@
+"""The numba backend: compiled kernels (:mod:`tinyae.backend.numba_kernels`) where they pay.
+
+Every method falls back to its NumPy twin (:class:`~tinyae.backend.numpy_ops.NumpyOps`)
+for inputs a kernel was not written for.
+"""
+
+import numpy as np
+
+from .numpy_ops import NumpyOps
+
+
+def _flat(*arrays):
+    """The arrays as 1-D views when every one is C-contiguous float32/64 of one dtype, else None.
+
+    The kernels take flat contiguous arrays; anything else (a transposed view, a
+    mixed dtype) is left to the NumPy twin, which handles every case.
+    """
+    dtype = arrays[0].dtype
+    for a in arrays:
+        if a.dtype != dtype or dtype.kind != "f" or dtype.itemsize not in (4, 8) \
+                or not a.flags.c_contiguous:
+            return None
+    return [a.reshape(-1) for a in arrays]
+
+
+class NumbaOps(NumpyOps):
+    """The operations from ``tinyae/backend/numba_kernels.py``; inherited NumPy twins for the rest.
+
+    ``matmul`` is inherited: BLAS does the big products. Each wrapper allocates the
+    result, hands flat views to the kernel, and falls back to the twin for inputs
+    the kernel was not written for (non-contiguous or mixed dtypes).
+    """
+
+    name = "numba"
+
+    def __init__(self, kernels):
+        self.k = kernels
+
+    def _unary(self, kernel, twin, x, *args):
+        flat = _flat(x)
+        if flat is None:
+            return twin(x, *args)
+        out = np.empty_like(x)
+        kernel(flat[0], *args, out.reshape(-1))
+        return out
+
+    def _binary(self, kernel, twin, grad_out, saved, *args):
+        flat = _flat(grad_out, saved)
+        if flat is None or grad_out.shape != saved.shape:
+            return twin(grad_out, saved, *args)
+        out = np.empty_like(saved)
+        kernel(flat[0], flat[1], *args, out.reshape(-1))
+        return out
+
+    def relu(self, z):
+        return self._unary(self.k.relu, NumpyOps.relu, z)
+
+    def relu_backward(self, grad_out, z):
+        return self._binary(self.k.relu_backward, NumpyOps.relu_backward, grad_out, z)
+
+    def leaky_relu(self, z, alpha):
+        return self._unary(self.k.leaky_relu, NumpyOps.leaky_relu, z, alpha)
+
+    def leaky_relu_backward(self, grad_out, z, alpha):
+        return self._binary(self.k.leaky_relu_backward, NumpyOps.leaky_relu_backward,
+                            grad_out, z, alpha)
+
+    def sigmoid(self, z):
+        flat = _flat(z)
+        if flat is None:
+            return NumpyOps.sigmoid(z)
+        e = np.exp(-np.abs(z))              # NumPy's exp is vectorized, Numba's is not
+        self.k.sigmoid_from_exp(flat[0], e.reshape(-1), e.reshape(-1))
+        return e
+
+    def sigmoid_backward(self, grad_out, a):
+        return self._binary(self.k.sigmoid_backward, NumpyOps.sigmoid_backward, grad_out, a)
+
+    def tanh_backward(self, grad_out, a):
+        return self._binary(self.k.tanh_backward, NumpyOps.tanh_backward, grad_out, a)
+
+    def mse(self, y_pred, y_true):
+        flat = _flat(y_pred, y_true)
+        if flat is None or y_pred.shape != y_true.shape:
+            return NumpyOps.mse(y_pred, y_true)
+        diff = np.empty_like(y_pred)
+        value = self.k.mse(flat[0], flat[1], y_pred.shape[0], diff.reshape(-1))
+        return float(value), diff
+
+    def bce_with_logits(self, z, y):
+        flat = _flat(z, y)
+        if flat is None or z.shape != y.shape:
+            return NumpyOps.bce_with_logits(z, y)
+        e = np.exp(-np.abs(z))              # the vectorized exp and log1p of NumPy
+        log1p_e = np.log1p(e)
+        value = self.k.bce_with_logits_from_exp(flat[0], flat[1], e.reshape(-1),
+                                                log1p_e.reshape(-1), z.shape[0], e.reshape(-1))
+        return float(value), e
+
+    def adam_update(self, param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_size,
+                    sqrt_c2):
+        flat = _flat(param, grad, m, v)
+        if flat is None:
+            return NumpyOps.adam_update(param, grad, m, v, tmp, beta1, beta2, eps,
+                                        weight_decay, step_size, sqrt_c2)
+        self.k.adam_update(*flat, beta1, beta2, eps, weight_decay, step_size, sqrt_c2)
+
+    def im2col(self, x, kernel_size, stride, padding):
+        if _flat(x) is None:
+            return NumpyOps.im2col(x, kernel_size, stride, padding)
+        (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+        N, C, H, W = x.shape
+        Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+        cols = np.empty((C, kh, kw, N, Ho, Wo), dtype=x.dtype)
+        self.k.im2col(x, kh, kw, sh, sw, ph, pw, cols)
+        return cols.reshape(C * kh * kw, N * Ho * Wo)
+
+    def col2im(self, cols, x_shape, kernel_size, stride, padding, bias=None):
+        (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+        N, C, H, W = x_shape
+        if _flat(cols) is None or (bias is not None and bias.dtype != cols.dtype):
+            return NumpyOps.col2im(cols, x_shape, kernel_size, stride, padding, bias)
+        Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+        out = np.empty(x_shape, dtype=cols.dtype)
+        bias = np.zeros(C, dtype=cols.dtype) if bias is None else bias
+        self.k.col2im(cols.reshape(C, kh, kw, N, Ho, Wo), sh, sw, ph, pw, bias, out)
+        return out
+
+    def channels_first(self, x, sums=None):
+        if _flat(x) is None or (sums is not None and sums.dtype != x.dtype):
+            return NumpyOps.channels_first(x, sums)
+        N, C, H, W = x.shape
+        out = np.empty((C, N * H * W), dtype=x.dtype)
+        sums = np.empty(C, dtype=x.dtype) if sums is None else sums
+        self.k.channels_first(x.reshape(N, C, H * W), out.reshape(C, N, H * W), sums)
+        return out
+
+    def to_images(self, m, N, H, W, bias=None):
+        C = m.shape[0]
+        if _flat(m) is None or (bias is not None and bias.dtype != m.dtype):
+            return NumpyOps.to_images(m, N, H, W, bias)
+        out = np.empty((N, C, H, W), dtype=m.dtype)
+        bias = np.zeros(C, dtype=m.dtype) if bias is None else bias
+        self.k.to_images(m.reshape(C, N, H * W), bias, out.reshape(N, C, H * W))
+        return out

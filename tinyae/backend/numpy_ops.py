@@ -1,0 +1,206 @@
+"""The numpy backend: every operation in plain NumPy, the reference every backend must agree with.
+
+Each function is the formula, a few lines long, with ``out=`` and in-place updates
+where they save a pass over memory. :func:`im2col` and :func:`col2im`, the data
+movement of a convolution (lesson 19), live here too: the convolution layers in
+:mod:`tinyae.nn.conv` call them through :mod:`tinyae.backend`.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+# ----- im2col and col2im: the data movement of a convolution -------------------------------
+
+def im2col(x, kernel_size, stride, padding):
+    """Cut ``x`` into patches, one patch per column: ``(N, C, H, W)`` -> ``(C·kh·kw, N·Ho·Wo)``.
+
+    ``cols[(c, u, v), (n, i, j)] = xp[n, c, i·sh + u, j·sw + v]``, where ``xp`` is
+    ``x`` with ``p`` zeros around each image: column ``(n, i, j)`` is the patch
+    under the kernel at output pixel ``(i, j)`` of image ``n``, and the rows are
+    ordered ``(c, u, v)`` like ``W.reshape(Cout, C·kh·kw)``'s columns.
+
+    The gather costs no Python loop: ``sliding_window_view`` is a view of every
+    ``kh × kw`` window, ``[::sh, ::sw]`` keeps every ``s``-th, and one copy lays
+    them out. Each pixel is copied about ``kh·kw/(sh·sw)`` times: data movement,
+    not arithmetic. (Patches as columns rather than rows: the copy then moves
+    runs of ``Wo`` neighbouring pixels instead of runs of ``kw``, several times
+    faster in NumPy.)
+    """
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    N, C, H, W = x.shape
+    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))   # (N, C, Hp-kh+1, Wp-kw+1, kh, kw)
+    windows = windows[:, :, :(Ho - 1) * sh + 1:sh, :(Wo - 1) * sw + 1:sw]  # (N, C, Ho, Wo, ...)
+    cols = np.empty((C, kh, kw, N, Ho, Wo), dtype=x.dtype)
+    np.copyto(cols, windows.transpose(1, 4, 5, 0, 2, 3))
+    return cols.reshape(C * kh * kw, N * Ho * Wo)
+
+
+def col2im(cols, x_shape, kernel_size, stride, padding):
+    """The adjoint of :func:`im2col`: add every patch back onto the pixels it came from.
+
+    ``dx[n, c, i·sh + u − ph, j·sw + v − pw] += cols[(c, u, v), (n, i, j)]``; what
+    falls on the padding is dropped. The loop runs over the ``kh·kw`` kernel
+    offsets ``(u, v)`` only: for one offset, the patches of all samples and all
+    positions land on one strided slice of the images, added in one NumPy call.
+
+    Parameters
+    ----------
+    cols : ndarray, shape (C·kh·kw, N·Ho·Wo)
+    x_shape : tuple (N, C, H, W)
+        Shape of the array :func:`im2col` was (or would be) applied to.
+
+    Returns
+    -------
+    ndarray, shape ``x_shape``, dtype of ``cols``
+    """
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    N, C, H, W = x_shape
+    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    patches = cols.reshape(C, kh, kw, N, Ho, Wo)
+    xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            xp[:, :, u:u + sh * Ho:sh, v:v + sw * Wo:sw] += patches[:, u, v].transpose(1, 0, 2, 3)
+    return xp[:, :, ph:ph + H, pw:pw + W] if ph or pw else xp
+
+
+# ----- the plain NumPy twins: the reference every backend must agree with ---------------
+
+class NumpyOps:
+    """The operations in plain NumPy. Shapes: as the arrays given; dtype preserved."""
+
+    name = "numpy"
+
+    @staticmethod
+    def matmul(a, b, out=None):
+        """``a @ b`` (m, k)·(k, n) -> (m, n), by BLAS, written into ``out`` when given."""
+        return np.matmul(a, b, out=out)
+
+    @staticmethod
+    def relu(z):
+        """``max(0, z)``."""
+        return np.maximum(z, 0)
+
+    @staticmethod
+    def relu_backward(grad_out, z):
+        """``grad_out · [z > 0]``."""
+        return grad_out * (z > 0)
+
+    @staticmethod
+    def leaky_relu(z, alpha):
+        """``z if z > 0 else α·z``."""
+        return np.where(z > 0, z, alpha * z)
+
+    @staticmethod
+    def leaky_relu_backward(grad_out, z, alpha):
+        """``grad_out · (1 if z > 0 else α)``."""
+        return grad_out * np.where(z > 0, 1.0, alpha).astype(z.dtype, copy=False)
+
+    @staticmethod
+    def sigmoid(z):
+        """Stable ``σ(z)``: only ``−|z|`` is exponentiated (:func:`tinyae.nn.activations.sigmoid`).
+
+        With ``e = e^{−|z|}`` and ``s = 1/(1 + e)``: ``σ(z) = s`` for ``z ≥ 0`` and
+        ``e·s`` for ``z < 0``. ``max(e, [z ≥ 0])`` is 1 or ``e`` exactly (as ``e ≤ 1``),
+        so one multiply picks the branch; ``np.where`` gives the same bits but, on
+        random signs, is several times slower (it branches per entry).
+        """
+        e = np.exp(-np.abs(z))
+        s = 1.0 / (1.0 + e)
+        return s * np.maximum(e, z >= 0)
+
+    @staticmethod
+    def sigmoid_backward(grad_out, a):
+        """``grad_out · a · (1 − a)``, from the sigmoid's output ``a``."""
+        return grad_out * a * (1 - a)
+
+    @staticmethod
+    def tanh(z):
+        """``tanh(z)``."""
+        return np.tanh(z)
+
+    @staticmethod
+    def tanh_backward(grad_out, a):
+        """``grad_out · (1 − a²)``, from the output ``a = tanh(z)``."""
+        return grad_out * (1 - a * a)
+
+    @staticmethod
+    def mse(y_pred, y_true):
+        """Squared error summed over features, averaged over the batch.
+
+        Returns ``(L, ŷ − y)`` with ``L = Σ (ŷ − y)² / N`` (``N = y_pred.shape[0]``);
+        the difference is what the gradient ``2 (ŷ − y) / N`` is made of.
+        """
+        diff = y_pred - y_true
+        return float(np.vdot(diff, diff)) / diff.shape[0], diff
+
+    @staticmethod
+    def bce_with_logits(z, y):
+        """Cross-entropy of ``σ(z)`` against ``y``, from the logits ``z``, and its gradient.
+
+        Returns ``(L, dL/dz)`` with ``L = Σ [softplus(z) − y·z] / N`` and
+        ``dL/dz = (σ(z) − y) / N`` (see :class:`tinyae.nn.losses.BinaryCrossEntropyWithLogits`).
+        """
+        n = z.shape[0]
+        softplus = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+        value = float(np.sum(softplus - y * z)) / n
+        grad = NumpyOps.sigmoid(z)
+        grad -= y
+        grad /= n
+        return value, grad
+
+    @staticmethod
+    def adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_size,
+                    sqrt_c2):
+        """One Adam step for one parameter, in place (``tmp`` is scratch of ``param``'s shape).
+
+        With ``g = grad + weight_decay·θ``: ``m ← β1·m + (1 − β1)·g``,
+        ``v ← β2·v + (1 − β2)·g²``, ``θ ← θ − step_size · m / (√v / sqrt_c2 + ε)``,
+        where ``step_size = lr / (1 − β1ᵗ)`` and ``sqrt_c2 = √(1 − β2ᵗ)`` are the bias
+        corrections (see :class:`tinyae.optim.optimizers.Adam`). Every line updates an array in
+        place or writes into ``tmp``: no temporary array is allocated.
+        """
+        g = grad + weight_decay * param if weight_decay else grad
+        m *= beta1
+        np.multiply(g, 1 - beta1, out=tmp)
+        m += tmp
+        v *= beta2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - beta2
+        v += tmp
+        np.sqrt(v, out=tmp)          # tmp <- √v̂ + ε, then the step  m / tmp · step_size
+        tmp *= 1 / sqrt_c2
+        tmp += eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        param -= tmp
+
+    @staticmethod
+    def im2col(x, kernel_size, stride, padding):
+        """Patches as columns, ``(N, C, H, W)`` -> ``(C·kh·kw, N·Ho·Wo)``: :func:`im2col`."""
+        return im2col(x, kernel_size, stride, padding)
+
+    @staticmethod
+    def col2im(cols, x_shape, kernel_size, stride, padding, bias=None):
+        """:func:`col2im`, plus ``bias[c]`` on every pixel of channel ``c`` if given."""
+        out = col2im(cols, x_shape, kernel_size, stride, padding)
+        if bias is not None:
+            out += bias[:, None, None]
+        return out
+
+    @staticmethod
+    def channels_first(x, sums=None):
+        """``(N, C, H, W)`` -> ``(C, N·H·W)``; each channel's sum into ``sums`` if given."""
+        m = x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
+        if sums is not None:
+            np.sum(m, axis=1, out=sums)
+        return m
+
+    @staticmethod
+    def to_images(m, N, H, W, bias=None):
+        """``(C, N·H·W)`` -> ``(N, C, H, W)`` C-contiguous, ``+ bias[c]`` (overwrites ``m``)."""
+        if bias is not None:
+            m += bias[:, None]
+        return np.ascontiguousarray(m.reshape(-1, N, H, W).transpose(1, 0, 2, 3))

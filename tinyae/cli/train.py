@@ -1,0 +1,218 @@
+"""``tinyae train``: the data, the model the options describe, the run and what it writes."""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..data.datasets import load_array, load_digits, load_mnist, train_test_split
+
+
+def load_data(spec, test_size, seed, dtype):
+    """``(X_train, y_train, X_test, y_test, image_shape, name)`` for a ``--data`` value."""
+    if spec == "digits":
+        X, y = load_digits(dtype=dtype)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size, seed=seed)
+        return X_train, y_train, X_test, y_test, (8, 8), "digits"
+    if spec.startswith("mnist:"):
+        (X_train, y_train), (X_test, y_test) = load_mnist(spec[6:], split="both", dtype=dtype)
+        return X_train, y_train, X_test, y_test, (28, 28), "mnist"
+    path = Path(spec)
+    if not path.exists():
+        raise FileNotFoundError(f"--data {spec!r}: expected 'digits', 'mnist:FOLDER' or an "
+                                "existing .npy/.npz/.csv file")
+    X = load_array(path, dtype=dtype)
+    X_train, X_test = train_test_split(X, test_size=test_size, seed=seed)
+    side = int(round(np.sqrt(X.shape[1])))
+    shape = (side, side) if side * side == X.shape[1] else None
+    return X_train, None, X_test, None, shape, path.stem
+
+
+def _output_folder(out, name, overwrite):
+    if out is None:
+        n = 1
+        while Path("runs", f"{name}-{n}").exists():
+            n += 1
+        out = Path("runs", f"{name}-{n}")
+    elif (out / "model.npz").exists() and not overwrite:
+        raise FileExistsError(f"{out} already holds a model; choose another --out or pass "
+                              "--overwrite")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def build_model(args, n_inputs, image_shape=None):
+    """The model the ``train`` options describe: plain, denoising, sparse, variational, conv."""
+    from ..models.autoencoder import Autoencoder
+    from ..models.vae import VariationalAutoencoder
+
+    penalized = args.sparsity or args.l1 is not None or args.weight_decay is not None
+    if (args.batchnorm or args.dropout) and not args.hidden_sizes and not args.conv:
+        raise ValueError("--batchnorm and --dropout go between hidden layers: give "
+                         "--hidden-sizes too (e.g. --hidden-sizes 32)")
+    if args.conv:
+        if args.variational or penalized or args.hidden_sizes or image_shape is None:
+            raise ValueError("--conv trains a plain convolutional autoencoder on square gray "
+                             "images; it does not combine with --variational, --sparsity, "
+                             "--l1, --weight-decay or --hidden-sizes")
+        H, W = image_shape
+        strides = [1 if i == 0 and H <= 8 else 2 for i in range(len(args.channels))]
+        model = Autoencoder.conv((1, H, W), channels=args.channels, code=args.code,
+                                 strides=strides, hidden=args.activation or "relu",
+                                 output=args.output, seed=args.seed, dtype=args.dtype)
+        return model, [n_inputs, *(f"conv{c}" for c in args.channels), args.code]
+    if args.variational:
+        if penalized:
+            raise ValueError("--sparsity, --l1 and --weight-decay apply to the plain "
+                             "autoencoder, not to --variational")
+        sizes = [n_inputs, *(args.hidden_sizes or [64]), args.code]
+        return VariationalAutoencoder.deep(sizes, hidden=args.activation or "relu",
+                                           output=args.output, seed=args.seed,
+                                           dtype=args.dtype), sizes
+    sizes = [n_inputs, *args.hidden_sizes, args.code]
+    penalties = dict(sparsity=args.sparsity, l1=args.l1, weight_decay=args.weight_decay)
+    if args.hidden_sizes:
+        code = "sigmoid" if args.sparsity else "identity"
+        model = Autoencoder.deep(sizes, hidden=args.activation or "relu", output=args.output,
+                                 code=code, seed=args.seed, dtype=args.dtype,
+                                 batchnorm=args.batchnorm, dropout=args.dropout, **penalties)
+    else:
+        activation = args.activation or ("sigmoid" if args.sparsity else "relu")
+        if args.sparsity and activation != "sigmoid":
+            raise ValueError(f"--sparsity needs a sigmoid code, but --activation is "
+                             f"{activation}: drop --activation or use --activation sigmoid")
+        model = Autoencoder.shallow(n_inputs, args.code, hidden=activation,
+                                    output=args.output, seed=args.seed, dtype=args.dtype,
+                                    **penalties)
+    return model, sizes
+
+
+def cmd_train(args):
+    from .. import plots
+    from ..backend import set_backend
+
+    if args.backend:
+        set_backend(args.backend)
+    from ..data.datasets import add_noise
+    from ..optim.optimizers import SGD, Adam
+    from ..uses.pca import PCA
+    from .supervised import check_options, train_supervised
+
+    check_options(args)
+    X_train, y_train, X_test, y_test, shape, name = load_data(
+        args.data, args.test_size, args.seed, args.dtype)
+    if args.labels:
+        out = _output_folder(args.out, name, args.overwrite)
+        return train_supervised(args, X_train, y_train, X_test, y_test, shape, name, out)
+    model, sizes = build_model(args, X_train.shape[1], shape)
+    out = _output_folder(args.out, name, args.overwrite)
+    if args.optimizer == "adam":
+        optimizer = Adam(lr=args.lr or 3e-3)
+    else:
+        optimizer = SGD(lr=args.lr or 0.05, momentum=args.momentum)
+    variational = args.variational
+    say = (lambda *a: None) if args.quiet else print
+    say(f"data: {name}, {len(X_train)} training and {len(X_test)} test images of "
+        f"{X_train.shape[1]} pixels")
+    kind = "variational autoencoder, " if variational else ""
+    extras = "".join(f"; {p!r}" for p in getattr(model, "penalties", []))
+    say(f"model: {kind}{' -> '.join(map(str, sizes + sizes[-2::-1]))}, "
+        f"{model.n_parameters():,} parameters; {args.loss} loss{extras}, {optimizer!r}, "
+        f"{args.epochs} epochs")
+    start = time.perf_counter()
+    history = model.fit(X_train, loss=args.loss, optimizer=optimizer, epochs=args.epochs,
+                        batch_size=args.batch_size, validation_data=X_test, seed=args.seed,
+                        verbose=0 if args.quiet else 1, noise=args.noise)
+    seconds = time.perf_counter() - start
+
+    pca = PCA(args.code).fit(X_train)
+    errors = {"train_error": model.reconstruction_error(X_train),
+              "test_error": model.reconstruction_error(X_test),
+              "pca_train_error": pca.reconstruction_error(X_train),
+              "pca_test_error": pca.reconstruction_error(X_test)}
+    extra = {}
+    if variational:
+        extra["elbo"] = {"train": -model.evaluate(X_train, args.loss),
+                         "test": -model.evaluate(X_test, args.loss),
+                         "note": f"per image: −({args.loss} reconstruction + KL), eval-mode "
+                                 "noise; history.train_loss is −ELBO per epoch"}
+    if args.sparsity or args.l1 is not None:
+        codes = model.encode(X_test)
+        extra["code_activation"] = {"mean": float(codes.mean()),
+                                    "rho": args.sparsity[0] if args.sparsity else None,
+                                    "fraction_below_0.1": float(np.mean(codes < 0.1))}
+    if args.noise:
+        X_noisy = add_noise(X_test, args.noise[0], args.noise[1], seed=args.seed + 1)
+        extra["denoising"] = {
+            "noise": list(args.noise),
+            "noisy_input_error": float(np.sum((X_noisy - X_test) ** 2) / len(X_test)),
+            "model_error": model.reconstruction_error(X_noisy, X_test),
+            "pca_error": float(np.sum((pca.reconstruct(X_noisy) - X_test) ** 2)
+                               / len(X_test)),
+            "note": "squared error per image of the clean test images against the "
+                    "reconstruction of their noisy copies"}
+    model.save(out / "model.npz")
+    metrics = {"data": name, "n_train": len(X_train), "n_test": len(X_test),
+               "model": type(model).__name__, "sizes": sizes, "code_size": args.code,
+               "n_parameters": model.n_parameters(),
+               "penalties": [repr(p) for p in getattr(model, "penalties", [])],
+               "loss": args.loss, "optimizer": repr(optimizer), "epochs": history.epochs,
+               "batch_size": args.batch_size, "seed": args.seed, "dtype": args.dtype,
+               "noise": list(args.noise) if args.noise else None,
+               "error": "squared error summed over pixels, mean over images",
+               **errors, **extra, "seconds": seconds, "history": history.to_dict()}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+
+    X_show = X_test[:10]
+
+    def rows(images):  # a conv model gives (N, C, H, W); the pictures take flat rows
+        return images.reshape(len(images), -1)
+
+    plots.plot_reconstructions(X_show, [pca.reconstruct(X_show), rows(model.reconstruct(X_show))],
+                               image_shape=shape, path=out / "reconstructions.png",
+                               row_labels=("original", f"PCA-{args.code}", "autoencoder"))
+    title = "−ELBO per image" if variational else f"{args.loss} loss per image"
+    plots.plot_loss_curves(history, path=out / "loss.png", title=title)
+    plots.plot_codes(model.encode(X_test), y_test, path=out / "codes.png",
+                     title=f"codes of the test images ({args.code} numbers each)")
+    if shape is not None:
+        plots.plot_filters(model, image_shape=shape, path=out / "filters.png",
+                           title="encoder filters (first layer)")
+        # walk between two different digits when labels tell which is which
+        b = 1 if y_test is None else int(np.argmax(y_test != y_test[0]))
+        plots.plot_interpolation(model, X_test[0], X_test[b], steps=8, image_shape=shape,
+                                 path=out / "interpolation.png")
+        if variational:
+            plots.plot_image_grid(model.sample(40, seed=args.seed), image_shape=shape,
+                                  path=out / "samples.png", title="new images from N(0, I)")
+        if args.noise:
+            plots.plot_reconstructions(
+                X_show, [X_noisy[:10], rows(model.reconstruct(X_noisy[:10]))], image_shape=shape,
+                path=out / "denoising.png", row_labels=("clean", "noisy", "denoised"))
+
+    print(f"\nsquared error per image      train    test   ({history.epochs} epochs, "
+          f"{seconds:.1f} s)")
+    label = "VAE means  " if variational else "autoencoder"
+    print(f"  {label} (code {args.code:>3})  {errors['train_error']:7.3f} "
+          f"{errors['test_error']:7.3f}")
+    print(f"  PCA         ({args.code:>3} comps) {errors['pca_train_error']:7.3f} "
+          f"{errors['pca_test_error']:7.3f}")
+    change = 1 - errors["test_error"] / errors["pca_test_error"]
+    print(f"  the autoencoder's test error is {abs(change):.0%} "
+          f"{'lower' if change > 0 else 'higher'} than PCA's at the same code size")
+    if variational:
+        print(f"  ELBO per image: train {extra['elbo']['train']:.3f}, test "
+              f"{extra['elbo']['test']:.3f} (first epoch {-history.train_loss[0]:.3f})")
+    if "code_activation" in extra:
+        act = extra["code_activation"]
+        target = f" (target rho {act['rho']:g})" if act["rho"] is not None else ""
+        print(f"  mean code activation on the test images: {act['mean']:.4f}{target}")
+    if args.noise:
+        d = extra["denoising"]
+        print(f"  noisy test images ({args.noise[0]}:{args.noise[1]:g}): error of the noisy "
+              f"input {d['noisy_input_error']:.3f}, denoised by the model "
+              f"{d['model_error']:.3f}, by PCA {d['pca_error']:.3f}")
+    print(f"wrote {out}/: model.npz, metrics.json, " +
+          ", ".join(sorted(p.name for p in out.glob("*.png"))))
+    return 0

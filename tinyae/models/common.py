@@ -1,0 +1,53 @@
+"""What the autoencoders share: sigmoid + BCE fused at the output, eval runs, interpolation."""
+
+import numpy as np
+
+from ..nn.activations import Sigmoid
+from ..nn.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, get_loss
+
+_INIT_FOR = {"relu": "he", "leaky_relu": "he"}  # everything else: glorot
+
+
+def _init_for(activation):
+    return _INIT_FOR.get(activation, "glorot")
+
+
+def fuse_output(decoder, loss):
+    """The decoder layers to run and the loss to use, fusing a final sigmoid into BCE.
+
+    When the decoder ends in a :class:`Sigmoid` and the loss is binary
+    cross-entropy, returns the layers without the sigmoid and
+    :class:`BinaryCrossEntropyWithLogits`: the loss is computed from the logits
+    (no ``log 0``) and the gradient entering the decoder is ``(x̂ − x)/N``.
+    Otherwise returns all the layers and the loss unchanged.
+    """
+    loss = get_loss(loss)
+    layers = decoder.layers
+    if isinstance(loss, BinaryCrossEntropy) and layers and isinstance(layers[-1], Sigmoid):
+        return layers[:-1], BinaryCrossEntropyWithLogits()
+    return layers, loss
+
+
+def run_in_eval(model, net, X, batch_size):
+    """Run ``net`` (a part of ``model``) on ``X`` in eval mode, ``batch_size`` rows at a time."""
+    was_training = model.training
+    model.eval()
+    try:
+        return np.concatenate([net.forward(X[i:i + batch_size])
+                               for i in range(0, len(X), batch_size)])
+    finally:
+        model.train(was_training)
+
+
+def interpolate(model, x_a, x_b, steps=10):
+    """Decoded images along the straight line from ``encode(x_a)`` to ``encode(x_b)``.
+
+    Returns an array (steps, D): row i decodes ``(1 − t_i)·z_a + t_i·z_b`` with
+    ``t_i = i/(steps − 1)``, so the first and last rows reconstruct ``x_a`` and ``x_b``.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+        raise ValueError(f"interpolate needs steps >= 2, got {steps!r}")
+    ends = np.stack([np.ravel(x_a), np.ravel(x_b)])
+    z_a, z_b = model.encode(ends)
+    t = np.linspace(0.0, 1.0, int(steps), dtype=z_a.dtype)[:, None]
+    return model.decode((1 - t) * z_a + t * z_b)

@@ -1,0 +1,186 @@
+"""Optimizers: turn gradients into parameter updates, in place.
+
+An optimizer is built with its hyper-parameters only (``Adam(lr=1e-3)``) and
+receives the model's ``(param, grad)`` pairs at every step, so one optimizer
+object can be handed to ``fit`` before the model exists. Its state (momentum,
+Adam's moments) lives in dicts keyed by the parameter array's identity, and
+``t`` counts the steps taken.
+Updates are in place (``param -= ...``): the model's arrays are never replaced,
+so layers and optimizer keep pointing at the same memory.
+"""
+
+import math
+import weakref
+
+import numpy as np
+
+from .. import backend
+
+
+class Optimizer:
+    """Base class: ``step(pairs)`` updates every ``param`` from its ``grad``."""
+
+    def __init__(self, lr):
+        if not lr > 0:
+            raise ValueError(f"learning rate must be positive, got {lr!r}")
+        self.lr = float(lr)
+        self.t = 0          # number of steps taken
+        self.state = {}     # id(param) -> dict of buffers of param's shape
+
+    def step(self, pairs):
+        """Apply one update to every ``(param, grad)`` pair (arrays changed in place)."""
+        self.t += 1
+        for param, grad in pairs:
+            state = self.state.get(id(param))
+            # ids are reused after an array is freed: check it is the same array
+            if state is None or state["param"]() is not param:
+                state = self.state[id(param)] = self.init_state(param)
+                state["param"] = weakref.ref(param)
+            self.update(param, grad, state)
+
+    def init_state(self, param):
+        return {}
+
+    def update(self, param, grad, state):
+        raise NotImplementedError
+
+    def config(self):
+        return {"lr": self.lr}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum and L2 weight decay.
+
+    With ``g = grad + weight_decay·θ`` (L2 penalty ``(λ/2)‖θ‖²`` folded into the gradient):
+
+    * plain:     ``θ ← θ − lr·g``
+    * momentum:  ``v ← μ·v + g``,  ``θ ← θ − lr·v``
+    * Nesterov:  ``v ← μ·v + g``,  ``θ ← θ − lr·(g + μ·v)``  (look-ahead form, as PyTorch)
+    """
+
+    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        if nesterov and momentum == 0:
+            raise ValueError("nesterov=True needs a momentum > 0")
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.weight_decay = float(weight_decay)
+
+    def init_state(self, param):
+        return {"v": np.zeros_like(param)} if self.momentum else {}
+
+    def update(self, param, grad, state):
+        g = grad + self.weight_decay * param if self.weight_decay else grad
+        if self.momentum:
+            v = state["v"]
+            v *= self.momentum
+            v += g
+            g = g + self.momentum * v if self.nesterov else v
+        param -= self.lr * g
+
+    def config(self):
+        return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
+                "weight_decay": self.weight_decay}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), with optional L2 weight decay folded into the gradient.
+
+    With ``g = grad + weight_decay·θ`` and step number ``t``:
+
+    * ``m ← β1·m + (1 − β1)·g``          (running mean of the gradient)
+    * ``v ← β2·v + (1 − β2)·g²``         (running mean of its square)
+    * ``m̂ = m / (1 − β1ᵗ)``, ``v̂ = v / (1 − β2ᵗ)``   (bias correction: m, v start at 0)
+    * ``θ ← θ − lr·m̂ / (√v̂ + ε)``
+
+    Computed as PyTorch does: ``θ ← θ − (lr / (1 − β1ᵗ))·m / (√v / √(1 − β2ᵗ) + ε)``.
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+        super().__init__(lr)
+        for name, beta in (("beta1", beta1), ("beta2", beta2)):
+            if not 0 <= beta < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.weight_decay = float(weight_decay)
+
+    def init_state(self, param):
+        return {"m": np.zeros_like(param), "v": np.zeros_like(param),
+                "tmp": np.empty_like(param)}
+
+    def update(self, param, grad, state):
+        # g = grad + wd·θ;  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
+        # θ ← θ − step_size · m / (√v / sqrt_c2 + ε), all in place. The NumPy lines are
+        # backend.NumpyOps.adam_update; the numba backend does it in one pass.
+        backend.adam_update(param, grad, state["m"], state["v"], state["tmp"],
+                            self.beta1, self.beta2, self.eps, self.weight_decay,
+                            step_size=self.lr / (1 - self.beta1 ** self.t),
+                            sqrt_c2=math.sqrt(1 - self.beta2 ** self.t))
+
+    def config(self):
+        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
+                "weight_decay": self.weight_decay}
+
+
+class AdamW(Adam):
+    """Adam with *decoupled* weight decay (Loshchilov & Hutter, 2019).
+
+    Each step first shrinks the decayed parameters directly, then takes the plain
+    Adam step on the unchanged gradient:
+
+    * ``θ ← θ − lr·λ·θ``                    (decay, scaled by the learning rate)
+    * ``θ ← θ − lr·m̂ / (√v̂ + ε)``          (Adam, with ``g = grad``: no λθ inside)
+
+    Why it differs from ``Adam(weight_decay=λ)``: there the L2 term ``λθ`` is added
+    to the gradient and then divided by ``√v̂``, so weights with large gradients are
+    barely decayed and weights with small gradients are decayed hard. Decoupled,
+    every weight shrinks by the same factor ``1 − lr·λ`` per step.
+
+    Parameters
+    ----------
+    weight_decay : float
+        λ (default 0.01).
+    decay : {"weights", "all"}
+        ``"weights"`` (default) decays only parameters with two or more axes (the
+        weight matrices and kernels), not biases or normalization's γ and β, which
+        are 1-D; ``"all"`` decays every parameter, as PyTorch's ``AdamW`` does by default.
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
+                 decay="weights"):
+        super().__init__(lr, beta1, beta2, eps, weight_decay=0.0)
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        if decay not in ("weights", "all"):
+            raise ValueError(f"decay must be 'weights' or 'all', got {decay!r}")
+        self.decoupled_weight_decay, self.decay = float(weight_decay), decay
+
+    def update(self, param, grad, state):
+        if self.decay == "all" or param.ndim >= 2:
+            param *= 1 - self.lr * self.decoupled_weight_decay
+        super().update(param, grad, state)
+
+    def config(self):
+        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
+                "weight_decay": self.decoupled_weight_decay, "decay": self.decay}
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+
+
+def get_optimizer(optimizer, lr=None):
+    """An optimizer from a name (``"adam"``, ``"sgd"``) or the object itself."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {sorted(OPTIMIZERS)}")
+    return OPTIMIZERS[optimizer]() if lr is None else OPTIMIZERS[optimizer](lr=lr)
