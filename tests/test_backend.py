@@ -98,7 +98,31 @@ def test_environment_variable_chooses_the_backend():
     assert out.stdout.strip() == "numpy"
     env["TINYAE_BACKEND"] = "fortran"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert out.returncode != 0 and "TINYAE_BACKEND" in out.stderr
+    assert out.returncode != 0 and "TINYAE_BACKEND=fortran" in out.stderr
+
+
+@pytest.mark.parametrize("value, hide_numba", [("cuda", False), ("numba", True)])
+def test_a_bad_environment_backend_never_breaks_import_and_fails_in_one_line_at_use(
+        value, hide_numba):
+    """Issue 21 item 4: import works; the first use says what is wrong, in one line."""
+    import os
+
+    hide = "import sys; sys.modules['numba'] = None; " if hide_numba else ""
+    env = dict(os.environ, TINYAE_BACKEND=value)
+    imported = subprocess.run([sys.executable, "-c", hide + "import tinyae; print('imported')"],
+                              env=env, capture_output=True, text=True)
+    assert imported.returncode == 0 and imported.stdout.strip() == "imported", imported.stderr
+    use = (hide + "import numpy as np, tinyae as ta\n"
+           "try:\n    ta.Dense(3, 2).forward(np.ones((1, 3)))\n"
+           "except ta.TinyAEError as exc:\n    print(exc)\n")
+    used = subprocess.run([sys.executable, "-c", use], env=env, capture_output=True, text=True)
+    message = used.stdout.strip()
+    assert f"TINYAE_BACKEND={value}" in message and "\n" not in message, used.stderr
+    if not hide_numba:      # the command line: exit code 2 and one line on stderr
+        cli = subprocess.run([sys.executable, "-m", "tinyae", "train", "--epochs", "1"],
+                             env=env, capture_output=True, text=True)
+        lines = cli.stderr.strip().splitlines()
+        assert cli.returncode == 2 and len(lines) == 1 and "TINYAE_BACKEND=cuda" in lines[0]
 
 
 @needs_numba

@@ -81,7 +81,7 @@ def test_the_conv_model_is_the_issues_model():
     assert cvd.conv_model(32).n_parameters() <= dense_parameters(32) / 3
     assert cvd.conv_model(8, decoder_kernel=3).n_parameters() == conv_parameters(8, 3)
     x = np.random.default_rng(0).random((2, 784), dtype=np.float32)
-    assert cvd.conv_model(32).reconstruct(x).shape == (2, 1, 28, 28)
+    assert cvd.conv_model(32).reconstruct(x).shape == (2, 784)   # the shape it was given
     with pytest.raises(ValueError, match="decoder_kernel 5 maps 7 -> 15"):
         cvd.conv_model(32, decoder_kernel=5)
 

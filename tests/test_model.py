@@ -149,8 +149,9 @@ def test_conv_autoencoder_restores_the_image_shape(shape, strides, rng):
     model = ta.Autoencoder.conv(shape, channels=channels, code=5, strides=strides)
     X = rng.random((2, *shape))
     assert model.forward(X).shape == (2, *shape)
-    flat = model.reconstruct(X.reshape(2, -1))   # flat rows are accepted too
-    assert flat.shape == (2, *shape)
+    flat = model.reconstruct(X.reshape(2, -1))   # flat rows are accepted, and returned flat
+    assert flat.shape == (2, int(np.prod(shape)))
+    assert model.reconstruct(X).shape == (2, *shape)
 
 
 def test_conv_autoencoder_gradient_check_and_training(rng, tmp_path):

@@ -184,8 +184,22 @@ def set_backend(name):
 
 
 def get_backend():
-    """Name of the backend in use: ``"numpy"`` or ``"numba"``."""
+    """Name of the backend in use: ``"numpy"`` or ``"numba"``.
+
+    Raises the error of a ``TINYAE_BACKEND`` that names no usable backend.
+    """
+    check_usable()
     return _ops.name
+
+
+def check_usable():
+    """Raise now, in one line, if ``TINYAE_BACKEND`` named a backend that cannot be used.
+
+    The command line calls this before loading data, so a bad environment variable
+    fails at once rather than after the data is read.
+    """
+    if isinstance(_ops, _BadEnvironment):
+        raise _ops.error
 
 
 def available_backends():
@@ -193,9 +207,37 @@ def available_backends():
     return list(_BACKENDS)
 
 
-if os.environ.get("TINYAE_BACKEND"):
+class _BadEnvironment:
+    """Stands in for a backend that ``TINYAE_BACKEND`` named but that cannot be used.
+
+    ``import tinyae`` must never fail because of the environment: the error is raised,
+    as one clear line, the first time a layer asks the backend for an operation.
+    """
+
+    name = "numpy"
+
+    def __init__(self, error):
+        self.error = error
+
+    def __getattr__(self, op):
+        raise self.error
+
+
+def _from_environment(value):
+    """The operations ``TINYAE_BACKEND=value`` asks for, or a stand-in that raises at use."""
     try:
-        set_backend(os.environ["TINYAE_BACKEND"])
+        set_backend(value)
+        return _ops
     except (ValueError, BackendUnavailableError) as exc:
-        raise type(exc)(f"environment variable TINYAE_BACKEND={os.environ['TINYAE_BACKEND']}: "
-                        f"{exc}") from None
+        kind = BackendUnavailableError if isinstance(exc, BackendUnavailableError) \
+            else EnvironmentBackendError
+        return _BadEnvironment(kind(f"environment variable TINYAE_BACKEND={value}: {exc} "
+                                    "(unset it, or call tinyae.set_backend)"))
+
+
+class EnvironmentBackendError(TinyAEError, ValueError):
+    """``TINYAE_BACKEND`` names no backend tinyae knows."""
+
+
+if os.environ.get("TINYAE_BACKEND"):
+    _ops = _from_environment(os.environ["TINYAE_BACKEND"])

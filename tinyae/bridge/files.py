@@ -13,6 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..data.modelfile import publish
 from ..errors import ModelFileError
 from ..nn.module import REGISTRY, module_from_config
 from .pytorch import FORMAT, FORMAT_VERSION, _require, load_state_dict, pytorch_source, state_dict
@@ -48,7 +49,7 @@ def export(model, path):
     os.close(fd)
     try:
         safetensors.numpy.save_file(state, tmp, metadata=metadata)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise

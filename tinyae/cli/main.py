@@ -13,6 +13,9 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from .._version import __version__
 from ..errors import DivergenceError, TinyAEError
 from .args import (
     ACTIVATIONS,
@@ -33,6 +36,9 @@ from .train import cmd_train
 
 def build_parser():
     parser = _Parser(prog="tinyae", description="Autoencoders written by hand in NumPy.")
+    parser.add_argument("-V", "--version", action="version",
+                        version=f"tinyae {__version__} (numpy {np.__version__}, "
+                        f"python {sys.version.split()[0]})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -53,7 +59,12 @@ def build_parser():
                    help="output activation (default sigmoid)")
     t.add_argument("--loss", choices=["bce", "mse"], default="bce",
                    help="training loss (default bce: cross-entropy, fused with the sigmoid)")
-    t.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+    t.add_argument("--optimizer", choices=["adam", "adamw", "sgd"], default="adam",
+                   help="adam (default), adamw (Adam with decoupled weight decay, --decay) or "
+                   "sgd (with --momentum)")
+    t.add_argument("--decay", type=_nonnegative_float, default=None, metavar="LAMBDA",
+                   help="with --optimizer adamw: its decoupled weight decay (default 0.01, "
+                   "PyTorch's)")
     t.add_argument("--lr", type=_positive_float, default=None,
                    help="learning rate (default 3e-3 for adam, 0.05 for sgd)")
     t.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
@@ -139,7 +150,12 @@ def build_parser():
 
 def main(argv=None):
     """Entry point of the ``tinyae`` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:              # plain `tinyae`: say what it can do, not an error
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
     try:
         return args.func(args) or 0
     except DivergenceError as exc:

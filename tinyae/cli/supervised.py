@@ -41,11 +41,11 @@ def train_supervised(args, X_train, y_train, X_test, y_test, shape, name, out):
     """Train, evaluate and write everything; returns 0."""
     from .. import plots
     from ..models.supervised import SupervisedAutoencoder, hide_labels
-    from ..optim.optimizers import SGD, Adam
+    from .train import make_optimizer
 
     if y_train is None:
-        raise ValueError(f"--labels needs labeled data ('digits' or 'mnist:FOLDER'); "
-                         f"--data {args.data!r} has no labels")
+        raise ValueError(f"--labels needs labeled data ('digits', 'mnist:FOLDER', or an .npz "
+                         f"file with arrays X and y); --data {args.data!r} has no labels")
     n_classes = int(max(y_train.max(), y_test.max())) + 1
     fraction = 1.0 if args.labeled_fraction is None else args.labeled_fraction
     y_few = hide_labels(y_train, fraction=fraction, seed=args.seed)
@@ -56,10 +56,7 @@ def train_supervised(args, X_train, y_train, X_test, y_test, shape, name, out):
                                        output=args.output, alpha=alpha, noise=args.noise,
                                        consistency=args.consistency or 0.0, seed=args.seed,
                                        dtype=args.dtype)
-    if args.optimizer == "adam":
-        optimizer = Adam(lr=args.lr or 3e-3)
-    else:
-        optimizer = SGD(lr=args.lr or 0.05, momentum=args.momentum)
+    optimizer = make_optimizer(args)
     say = (lambda *a: None) if args.quiet else print
     say(f"data: {name}, {len(X_train)} training images ({n_labeled} labeled, "
         f"{fraction:g} of them) and {len(X_test)} test images")
@@ -76,6 +73,7 @@ def train_supervised(args, X_train, y_train, X_test, y_test, shape, name, out):
                 "test_accuracy": model.score(X_test, y_test)}
     errors = {"train_error": model.reconstruction_error(X_train),
               "test_error": model.reconstruction_error(X_test)}
+    out.mkdir(parents=True, exist_ok=True)
     model.save(out / "model.npz")
     metrics = {"data": name, "n_train": len(X_train), "n_test": len(X_test),
                "n_labeled": n_labeled, "labeled_fraction": fraction,

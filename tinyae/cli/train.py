@@ -23,10 +23,30 @@ def load_data(spec, test_size, seed, dtype):
         raise FileNotFoundError(f"--data {spec!r}: expected 'digits', 'mnist:FOLDER' or an "
                                 "existing .npy/.npz/.csv file")
     X = load_array(path, dtype=dtype)
-    X_train, X_test = train_test_split(X, test_size=test_size, seed=seed)
+    y = _labels_beside(path, len(X))
+    if y is None:
+        X_train, X_test = train_test_split(X, test_size=test_size, seed=seed)
+        y_train = y_test = None
+    else:
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size,
+                                                            seed=seed)
     side = int(round(np.sqrt(X.shape[1])))
     shape = (side, side) if side * side == X.shape[1] else None
-    return X_train, None, X_test, None, shape, path.stem
+    return X_train, y_train, X_test, y_test, shape, path.stem
+
+
+def _labels_beside(path, n):
+    """The integer labels ``y`` of a ``.npz`` file that holds them beside ``X``, else None."""
+    if path.suffix != ".npz":
+        return None
+    with np.load(path, allow_pickle=False) as f:
+        if "y" not in f.files:
+            return None
+        y = f["y"]
+    if y.shape != (n,) or y.dtype.kind not in "iu":
+        raise ValueError(f"--data {path}: the labels 'y' must be {n} integers (one per row of "
+                         f"X), got dtype {y.dtype} and shape {y.shape}")
+    return y.astype(np.int64)
 
 
 def _output_folder(out, name, overwrite):
@@ -38,8 +58,7 @@ def _output_folder(out, name, overwrite):
     elif (out / "model.npz").exists() and not overwrite:
         raise FileExistsError(f"{out} already holds a model; choose another --out or pass "
                               "--overwrite")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    return out   # created when the first file is written: a failed run leaves no empty folder
 
 
 def build_model(args, n_inputs, image_shape=None):
@@ -52,7 +71,11 @@ def build_model(args, n_inputs, image_shape=None):
         raise ValueError("--batchnorm and --dropout go between hidden layers: give "
                          "--hidden-sizes too (e.g. --hidden-sizes 32)")
     if args.conv:
-        if args.variational or penalized or args.hidden_sizes or image_shape is None:
+        if image_shape is None:
+            raise ValueError(f"--conv needs square images, but each row of the data has "
+                             f"{n_inputs} values, not a square number of pixels (8x8 = 64 for "
+                             "the digits, 28x28 = 784 for MNIST)")
+        if args.variational or penalized or args.hidden_sizes:
             raise ValueError("--conv trains a plain convolutional autoencoder on square gray "
                              "images; it does not combine with --variational, --sparsity, "
                              "--l1, --weight-decay or --hidden-sizes")
@@ -88,14 +111,43 @@ def build_model(args, n_inputs, image_shape=None):
     return model, sizes
 
 
+def _pca_baseline(PCA, code, X_train, say):
+    """PCA with as many components as the code, or None (with a note) when it cannot exist.
+
+    An overcomplete code (more numbers than pixels, lesson 12's exercise) or fewer
+    training rows than the code has no PCA of that size: the run goes on without it.
+    """
+    most = min(X_train.shape)
+    if code > most:
+        say(f"PCA baseline skipped: a code of {code} numbers is larger than PCA can make "
+            f"(at most min(rows, pixels) = {most} components)")
+        return None
+    return PCA(code).fit(X_train)
+
+
+def make_optimizer(args):
+    """The ``--optimizer`` (adam, adamw, sgd) with ``--lr``, ``--momentum``, ``--decay``."""
+    from ..optim.optimizers import SGD, Adam, AdamW
+
+    if args.decay is not None and args.optimizer != "adamw":
+        raise ValueError(f"--decay is AdamW's decoupled weight decay: add --optimizer adamw "
+                         f"(--optimizer is {args.optimizer}; for an L2 penalty in the loss use "
+                         "--weight-decay)")
+    if args.optimizer == "adam":
+        return Adam(lr=args.lr or 3e-3)
+    if args.optimizer == "adamw":
+        return AdamW(lr=args.lr or 3e-3, weight_decay=0.01 if args.decay is None else args.decay)
+    return SGD(lr=args.lr or 0.05, momentum=args.momentum)
+
+
 def cmd_train(args):
     from .. import plots
-    from ..backend import set_backend
+    from ..backend import check_usable, set_backend
 
     if args.backend:
         set_backend(args.backend)
+    check_usable()
     from ..data.datasets import add_noise
-    from ..optim.optimizers import SGD, Adam
     from ..uses.pca import PCA
     from .supervised import check_options, train_supervised
 
@@ -107,10 +159,7 @@ def cmd_train(args):
         return train_supervised(args, X_train, y_train, X_test, y_test, shape, name, out)
     model, sizes = build_model(args, X_train.shape[1], shape)
     out = _output_folder(args.out, name, args.overwrite)
-    if args.optimizer == "adam":
-        optimizer = Adam(lr=args.lr or 3e-3)
-    else:
-        optimizer = SGD(lr=args.lr or 0.05, momentum=args.momentum)
+    optimizer = make_optimizer(args)
     variational = args.variational
     say = (lambda *a: None) if args.quiet else print
     say(f"data: {name}, {len(X_train)} training and {len(X_test)} test images of "
@@ -126,11 +175,14 @@ def cmd_train(args):
                         verbose=0 if args.quiet else 1, noise=args.noise)
     seconds = time.perf_counter() - start
 
-    pca = PCA(args.code).fit(X_train)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out / "model.npz")        # first: nothing after this can lose the model
+    say(f"saved {out / 'model.npz'}")
+    pca = _pca_baseline(PCA, args.code, X_train, print)   # a result: shown even with --quiet
     errors = {"train_error": model.reconstruction_error(X_train),
               "test_error": model.reconstruction_error(X_test),
-              "pca_train_error": pca.reconstruction_error(X_train),
-              "pca_test_error": pca.reconstruction_error(X_test)}
+              "pca_train_error": None if pca is None else pca.reconstruction_error(X_train),
+              "pca_test_error": None if pca is None else pca.reconstruction_error(X_test)}
     extra = {}
     if variational:
         extra["elbo"] = {"train": -model.evaluate(X_train, args.loss),
@@ -148,11 +200,10 @@ def cmd_train(args):
             "noise": list(args.noise),
             "noisy_input_error": float(np.sum((X_noisy - X_test) ** 2) / len(X_test)),
             "model_error": model.reconstruction_error(X_noisy, X_test),
-            "pca_error": float(np.sum((pca.reconstruct(X_noisy) - X_test) ** 2)
-                               / len(X_test)),
+            "pca_error": None if pca is None else float(
+                np.sum((pca.reconstruct(X_noisy) - X_test) ** 2) / len(X_test)),
             "note": "squared error per image of the clean test images against the "
                     "reconstruction of their noisy copies"}
-    model.save(out / "model.npz")
     metrics = {"data": name, "n_train": len(X_train), "n_test": len(X_test),
                "model": type(model).__name__, "sizes": sizes, "code_size": args.code,
                "n_parameters": model.n_parameters(),
@@ -169,13 +220,20 @@ def cmd_train(args):
     def rows(images):  # a conv model gives (N, C, H, W); the pictures take flat rows
         return images.reshape(len(images), -1)
 
-    plots.plot_reconstructions(X_show, [pca.reconstruct(X_show), rows(model.reconstruct(X_show))],
-                               image_shape=shape, path=out / "reconstructions.png",
-                               row_labels=("original", f"PCA-{args.code}", "autoencoder"))
+    if shape is not None:
+        shown = ([pca.reconstruct(X_show)] if pca is not None else []) + \
+            [rows(model.reconstruct(X_show))]
+        labels = ("original", f"PCA-{args.code}", "autoencoder") if pca is not None \
+            else ("original", "autoencoder")
+        plots.plot_reconstructions(X_show, shown, image_shape=shape,
+                                   path=out / "reconstructions.png", row_labels=labels)
+    else:
+        say(f"no image pictures: rows of {X_train.shape[1]} values are not square images")
     title = "−ELBO per image" if variational else f"{args.loss} loss per image"
     plots.plot_loss_curves(history, path=out / "loss.png", title=title)
     plots.plot_codes(model.encode(X_test), y_test, path=out / "codes.png",
-                     title=f"codes of the test images ({args.code} numbers each)")
+                     title=f"codes of the test images ({args.code} numbers each"
+                     f"{', coloured by label' if y_test is not None else ''})")
     if shape is not None:
         plots.plot_filters(model, image_shape=shape, path=out / "filters.png",
                            title="encoder filters (first layer)")
@@ -196,11 +254,16 @@ def cmd_train(args):
     label = "VAE means  " if variational else "autoencoder"
     print(f"  {label} (code {args.code:>3})  {errors['train_error']:7.3f} "
           f"{errors['test_error']:7.3f}")
-    print(f"  PCA         ({args.code:>3} comps) {errors['pca_train_error']:7.3f} "
-          f"{errors['pca_test_error']:7.3f}")
-    change = 1 - errors["test_error"] / errors["pca_test_error"]
-    print(f"  the autoencoder's test error is {abs(change):.0%} "
-          f"{'lower' if change > 0 else 'higher'} than PCA's at the same code size")
+    if pca is not None:
+        print(f"  PCA         ({args.code:>3} comps) {errors['pca_train_error']:7.3f} "
+              f"{errors['pca_test_error']:7.3f}")
+        if errors["pca_test_error"] <= 1e-9 * max(1.0, errors["test_error"]):
+            print(f"  PCA with {args.code} components reconstructs the data exactly: the code "
+                  "is as large as the data")
+        else:
+            change = 1 - errors["test_error"] / errors["pca_test_error"]
+            print(f"  the autoencoder's test error is {abs(change):.0%} "
+                  f"{'lower' if change > 0 else 'higher'} than PCA's at the same code size")
     if variational:
         print(f"  ELBO per image: train {extra['elbo']['train']:.3f}, test "
               f"{extra['elbo']['test']:.3f} (first epoch {-history.train_loss[0]:.3f})")
@@ -210,9 +273,10 @@ def cmd_train(args):
         print(f"  mean code activation on the test images: {act['mean']:.4f}{target}")
     if args.noise:
         d = extra["denoising"]
+        by_pca = "" if pca is None else f", by PCA {d['pca_error']:.3f}"
         print(f"  noisy test images ({args.noise[0]}:{args.noise[1]:g}): error of the noisy "
               f"input {d['noisy_input_error']:.3f}, denoised by the model "
-              f"{d['model_error']:.3f}, by PCA {d['pca_error']:.3f}")
+              f"{d['model_error']:.3f}{by_pca}")
     print(f"wrote {out}/: model.npz, metrics.json, " +
           ", ".join(sorted(p.name for p in out.glob("*.png"))))
     return 0

@@ -221,7 +221,25 @@ def _read_csv(path):
         try:
             return np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
         except ValueError as exc:
-            raise DataFormatError(f"{path} is not a numeric CSV: {exc}") from exc
+            raise DataFormatError(f"{path} is not a numeric CSV: {_csv_problem(path, exc)}") \
+                from None
+
+
+def _csv_problem(path, exc):
+    """What is wrong with a CSV, in words a command-line user can act on.
+
+    NumPy's own message suggests ``usecols``, an argument a ``tinyae`` user cannot
+    pass; a ragged file is named by its first short or long row instead.
+    """
+    rows = [line.split(",") for line in Path(path).read_text(errors="replace").splitlines()
+            if line.strip()]
+    widths = [len(r) for r in rows]
+    if len(set(widths[1:] or widths)) > 1:
+        expected = max(set(widths[1:]), key=widths[1:].count)
+        bad = next(i for i, w in enumerate(widths) if w != expected and i > 0)
+        return (f"every row needs the same number of values; most rows have {expected}, "
+                f"but line {bad + 1} has {widths[bad]}")
+    return str(exc).split(" To ")[0].split("; use")[0].rstrip(".")
 
 
 def _read_npy_or_npz(path):

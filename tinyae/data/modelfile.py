@@ -50,11 +50,24 @@ def save(model, path):
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
     return path
+
+
+def publish(tmp, path):
+    """Rename the finished temporary file ``tmp`` over ``path``, with the usual permissions.
+
+    ``tempfile.mkstemp`` creates its file readable by its owner only (0600); a model file
+    is an ordinary output, so it gets what ``open()`` would have given it: 0666 less the
+    umask. The rename is atomic: ``path`` holds the old file or the new one, never half.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
 
 
 def load(path):

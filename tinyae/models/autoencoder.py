@@ -365,8 +365,14 @@ class Autoencoder(Module):
         return self._in_eval(self.decoder, Z, batch_size)
 
     def reconstruct(self, X, batch_size=4096):
-        """``x̂ = decoder(encoder(X))``: (N, D) -> (N, D), in eval mode."""
-        return self.decode(self.encode(X, batch_size), batch_size)
+        """``x̂ = decoder(encoder(X))`` in eval mode, in the shape of ``X``.
+
+        (N, D) -> (N, D); a convolutional model given flat rows (N, C·H·W) also returns
+        flat rows, and given images (N, C, H, W) returns images.
+        """
+        shape = np.shape(X)
+        x_hat = self.decode(self.encode(X, batch_size), batch_size)
+        return x_hat.reshape(shape) if x_hat.size == np.prod(shape) else x_hat
 
     def interpolate(self, x_a, x_b, steps=10):
         """Decode ``(1 − t)·z_a + t·z_b`` for ``steps`` values of t from 0 to 1: (steps, D).

@@ -99,6 +99,9 @@ class SupervisedAutoencoder(Module):
     function checked is then exactly the one whose gradient ``backward`` computes.
     """
 
+    #: what ``fit`` prints beside each epoch's training loss
+    LOSS_LABEL = "objective"
+
     def __init__(self, encoder, head, decoder, alpha=1.0, beta=1.0, noise=None,
                  consistency=0.0, seed=0):
         super().__init__()

@@ -79,6 +79,9 @@ class VariationalAutoencoder(Module):
     Parameter names: ``"encoder.0.W"``, ``"mu.W"``, ``"logvar.b"``, ``"decoder.2.W"``, ...
     """
 
+    #: what ``fit`` prints beside each epoch's training loss
+    LOSS_LABEL = "-ELBO"
+
     def __init__(self, encoder, mu, logvar, decoder, beta=1.0, seed=0):
         super().__init__()
         self.encoder = encoder if isinstance(encoder, Sequential) else Sequential(encoder)

@@ -131,7 +131,8 @@ class EarlyStopping(Callback):
 class _Progress:
     """A one-line progress bar on a terminal, and a line per epoch (about 20 at most)."""
 
-    def __init__(self, verbose, epochs, n_batches, stream=None):
+    def __init__(self, verbose, epochs, n_batches, stream=None, label="loss"):
+        self.label = label        # what the numbers are: "bce", "mse", "-ELBO", ...
         self.stream = stream or sys.stderr
         self.bar = verbose >= 1 and getattr(self.stream, "isatty", lambda: False)()
         self.lines = verbose >= 1
@@ -154,10 +155,11 @@ class _Progress:
         every = max(1, self.epochs // 20)
         if not self.lines or ((epoch + 1) % every and epoch + 1 != self.epochs):
             return
-        val = f"  val {history.val_loss[-1]:.4f}" if history.val_loss else ""
+        val = f"  val {self.label} {history.val_loss[-1]:.4f}" if history.val_loss else ""
         terms = "".join(f"  {k} {v[-1]:.4f}" for k, v in history.terms.items())
         end = "\r" + " " * 79 + "\r" if self.bar else ""
-        print(f"{end}epoch {epoch + 1}/{self.epochs}  train {history.train_loss[-1]:.4f}{val}"
+        print(f"{end}epoch {epoch + 1}/{self.epochs}  train {self.label} "
+              f"{history.train_loss[-1]:.4f}{val}"
               f"{terms}  {history.epoch_time[-1]:.2f}s", file=self.stream, flush=True)
 
 
@@ -197,6 +199,17 @@ def _check_noise(noise):
     return tuple(noise)
 
 
+_SHORT_NAMES = {"MSE": "mse", "BinaryCrossEntropy": "bce", "BinaryCrossEntropyWithLogits": "bce",
+                "SoftmaxCrossEntropy": "cross-entropy"}
+
+
+def _loss_label(model, loss_fn):
+    """The name printed beside each epoch's loss: ``bce``, ``mse``, ``-ELBO``, ..."""
+    if getattr(model, "LOSS_LABEL", None):     # a VAE's loss is -ELBO, whatever the term
+        return model.LOSS_LABEL
+    return _SHORT_NAMES.get(type(loss_fn).__name__, type(loss_fn).__name__)
+
+
 def fit(model, X, loss="mse", optimizer=None, epochs=10, batch_size=64, validation_data=None,
         shuffle=True, seed=0, verbose=1, callbacks=None, early_stopping=None, noise=None,
         y=None):
@@ -233,7 +246,7 @@ def fit(model, X, loss="mse", optimizer=None, epochs=10, batch_size=64, validati
     rng = as_rng(seed)
     n_batches = -(-len(X) // batch_size)
     state = TrainingState(model, optimizer, History())
-    progress = _Progress(verbose, epochs, n_batches)
+    progress = _Progress(verbose, epochs, n_batches, label=_loss_label(model, loss_fn))
     for cb in callbacks:
         cb.on_train_begin(state)
     model.train()
