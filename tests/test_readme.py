@@ -29,3 +29,43 @@ def test_python_examples_run(tmp_path, monkeypatch, capsys):
         exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "PASSED" in out
+
+
+def _variant_block():
+    block = next(b for b in blocks("text") if "tinyae sample" in b)
+    return [line.split("#")[0].strip() for line in block.strip().splitlines()]
+
+
+def test_the_variant_commands_work_in_the_order_given(tmp_path):
+    """Issue 21 item 2: run as written, after the quick start, `tinyae sample` finds a VAE."""
+    from tinyae.cli import main
+
+    monkey_cwd = Path.cwd()
+    import os
+
+    os.chdir(tmp_path)
+    try:
+        assert main(["train", "--epochs", "1", "--quiet"]) == 0        # the quick start
+        for line in _variant_block():
+            argv = line.split()[1:]
+            if argv[0] == "train":
+                argv += ["--epochs", "1", "--quiet"]
+            assert main(argv) == 0, line
+        assert (tmp_path / "samples.png").exists()
+    finally:
+        os.chdir(monkey_cwd)
+
+
+def test_the_python_example_gives_the_numbers_of_tinyae_train(tmp_path, capsys):
+    """Issue 21 item 10: "In Python" is the model and the run of `tinyae train`."""
+    import json
+
+    from tinyae.cli import main
+
+    code = next(b for b in blocks("python") if "Autoencoder.shallow" in b)
+    assert "epochs=100" in code           # tinyae train's default; 5 of them suffice here
+    exec(compile(code.replace("epochs=100", "epochs=5"), "README.md", "exec"), {})
+    printed = float(capsys.readouterr().out.strip().splitlines()[-1])
+    assert main(["train", "--quiet", "--epochs", "5", "--out", str(tmp_path / "run")]) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert abs(printed - metrics["test_error"]) <= 1e-6 * metrics["test_error"]
