@@ -18,8 +18,8 @@
 #
 # ## Prerequisites
 #
-# Lesson 2 (dense layers, and the activations ReLU and tanh met there). From calculus: the
-# derivative, the chain rule, and $\frac{d}{dz} e^{z} = e^{z}$.
+# Lesson 2 (dense layers, and the activations ReLU and tanh met there). From calculus:
+# the derivative, the chain rule, and $\frac{d}{dz} e^{z} = e^{z}$.
 
 # %%
 import os
@@ -55,29 +55,31 @@ print(f"fast mode: {FAST}")
 #
 # At $z = 0$ it has a kink and no derivative; tinyae takes 0 there.
 #
-# **Sigmoid** (the logistic function), output in $(0, 1)$, like a pixel or a probability:
+# **Sigmoid** (the logistic function), output in $(0, 1)$, like a pixel or a
+# probability:
 #
 # $$\sigma(z) = \frac{1}{1 + e^{-z}}, \qquad
 # \sigma'(z) = \frac{e^{-z}}{(1 + e^{-z})^2}
 # = \frac{1}{1 + e^{-z}} \cdot \frac{e^{-z}}{1 + e^{-z}} = \sigma(z)\,\bigl(1 - \sigma(z)\bigr).$$
 #
-# **Tanh**, output in $(-1, 1)$, and the same curve as the sigmoid stretched and shifted,
-# $\tanh(z) = 2\sigma(2z) - 1$:
+# **Tanh**, output in $(-1, 1)$, and the same curve as the sigmoid stretched and
+# shifted, $\tanh(z) = 2\sigma(2z) - 1$:
 #
 # $$\tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}, \qquad \tanh'(z) = 1 - \tanh^2(z).$$
 #
-# The derivatives of sigmoid and tanh are written with their *outputs*: once $a = f(z)$ is
-# known, $f'(z)$ costs one multiplication.
+# The derivatives of sigmoid and tanh are written with their *outputs*: once $a = f(z)$
+# is known, $f'(z)$ costs one multiplication.
 #
 # In tinyae each activation is a module with the same two methods as `Dense`.
 # `forward(z)` returns $a = f(z)$ and keeps in `cache` what the backward pass needs.
-# `backward(grad_out)` receives how much the loss changes per unit change of each output,
-# $\partial L/\partial a$, and returns it per unit change of the input, by the chain rule
+# `backward(grad_out)` receives how much the loss changes per unit change of each
+# output, $\partial L/\partial a$, and returns it per unit change of the input, by the
+# chain rule
 #
 # $$\frac{\partial L}{\partial z} = \frac{\partial L}{\partial a} \odot f'(z),$$
 #
-# where $\odot$ is the elementwise product. Lesson 5 uses this to train a network; here, a
-# `grad_out` of ones makes `backward` return $f'(z)$ itself:
+# where $\odot$ is the elementwise product. Lesson 5 uses this to train a network; here,
+# a `grad_out` of ones makes `backward` return $f'(z)$ itself:
 
 # %%
 z = np.linspace(-6, 6, 241).reshape(1, -1)    # a batch of one row of 241 numbers
@@ -143,15 +145,16 @@ print(f"saved {FIGURES / '03_activations.png'}")
 # %% [markdown]
 # ## 2. Saturation: where the derivative vanishes
 #
-# Far from 0 the sigmoid and tanh are flat: the output hardly moves when the input moves,
-# and the derivative goes to zero exponentially fast: $\sigma'(z) \approx e^{-|z|}$ and
-# $\tanh'(z) \approx 4e^{-2|z|}$ for large $|z|$ (the sigmoid's is at most $1/4$, at
-# $z = 0$). A unit whose input sits there is **saturated**. Since every correction to the
-# weights before it is multiplied by $f'(z)$ (the chain rule above), a saturated unit
-# passes back almost nothing, and the layers before it stop learning. ReLU never saturates
-# for $z > 0$ (its slope is 1), but for $z < 0$ its derivative is exactly 0: a unit whose
-# input is negative for every example is **dead** and gets no correction at all.
-# (`ta.LeakyReLU` keeps a small slope, 0.01, for $z < 0$ to avoid this.)
+# Far from 0 the sigmoid and tanh are flat: the output hardly moves when the input
+# moves, and the derivative goes to zero exponentially fast: $\sigma'(z) \approx
+# e^{-|z|}$ and $\tanh'(z) \approx 4e^{-2|z|}$ for large $|z|$ (the sigmoid's is at most
+# $1/4$, at $z = 0$). A unit whose input sits there is **saturated**. Since every
+# correction to the weights before it is multiplied by $f'(z)$ (the chain rule above), a
+# saturated unit passes back almost nothing, and the layers before it stop learning.
+# ReLU never saturates for $z > 0$ (its slope is 1), but for $z < 0$ its derivative is
+# exactly 0: a unit whose input is negative for every example is **dead** and gets no
+# correction at all. (`ta.LeakyReLU` keeps a small slope, 0.01, for $z < 0$ to avoid
+# this.)
 
 # %%
 zs = np.array([[0.0, 2.0, 5.0, 10.0, 20.0]])
@@ -168,9 +171,10 @@ assert deriv["ReLU"][0, 4] == 1.0                          # ReLU does not satur
 
 # %% [markdown]
 # Through a stack of layers the chain rule multiplies one such factor per layer. With
-# sigmoids, each factor is at most $1/4$: after 10 layers, at most $4^{-10} \approx 10^{-6}$,
-# even before the weights are counted. This **vanishing gradient** is why deep networks
-# use ReLU in their hidden layers, and why tinyae's deep autoencoders default to it.
+# sigmoids, each factor is at most $1/4$: after 10 layers, at most $4^{-10} \approx
+# 10^{-6}$, even before the weights are counted. This **vanishing gradient** is why deep
+# networks use ReLU in their hidden layers, and why tinyae's deep autoencoders default
+# to it.
 
 # %%
 fig = Figure(figsize=(11, 4), layout="constrained")
@@ -205,14 +209,14 @@ print(f"10 sigmoid layers shrink a gradient by at least {1 / best_sigmoid[-1]:,.
 #
 # ## 3. The sigmoid that overflows
 #
-# The textbook formula $1/(1 + e^{-z})$ is fine for $z \ge 0$, but for a large negative $z$
-# it computes $e^{-z} = e^{|z|}$, which exceeds the largest float64 ($\approx 1.8 \times
-# 10^{308}$) as soon as $|z| > 709$. NumPy returns `inf` and warns with a
+# The textbook formula $1/(1 + e^{-z})$ is fine for $z \ge 0$, but for a large negative
+# $z$ it computes $e^{-z} = e^{|z|}$, which exceeds the largest float64 ($\approx 1.8
+# \times 10^{308}$) as soon as $|z| > 709$. NumPy returns `inf` and warns with a
 # `RuntimeWarning` (an overflow). Here $1/(1 + \infty) = 0$ happens to be the right
 # answer, but the warning is a sign of an unsafe formula, and the equivalent form
 # $e^{z}/(1 + e^{z})$ fails the other way round: at $z = +1000$ it computes
-# $\infty/\infty$ = `nan`. In float32 the limit is $|z| > 88$, easily reached by a
-# badly trained layer.
+# $\infty/\infty$ = `nan`. In float32 the limit is $|z| > 88$, easily reached by a badly
+# trained layer.
 
 # %%
 def naive_sigmoid(z):
@@ -243,8 +247,8 @@ for f, value in ((naive_sigmoid, -1000.0), (naive_sigmoid_other_form, 1000.0),
     assert messages, "expected a RuntimeWarning"
 
 # %% [markdown]
-# The fix is to exponentiate only numbers $\le 0$, so $e$ stays in $(0, 1]$. For
-# $z \ge 0$ use the formula as it is; for $z < 0$ multiply the top and bottom by $e^{z}$:
+# The fix is to exponentiate only numbers $\le 0$, so $e$ stays in $(0, 1]$. For $z \ge
+# 0$ use the formula as it is; for $z < 0$ multiply the top and bottom by $e^{z}$:
 #
 # $$\sigma(z) = \begin{cases} \dfrac{1}{1 + e^{-z}} & z \ge 0 \\[2ex]
 # \dfrac{e^{z}}{1 + e^{z}} & z < 0 \end{cases}
@@ -309,10 +313,10 @@ assert stable_sigmoid(np.array(first_one)) == 1.0 and 30 < first_one < 40
 #
 # ## Exercises
 #
-# 1. Show that $\mathrm{softplus}(z) = \log(1 + e^{z})$ has derivative $\sigma(z)$. Where
-#    does the naive `np.log(1 + np.exp(z))` fail, and how would you rewrite it? (Lesson 4
-#    needs it.)
+# 1. Show that $\mathrm{softplus}(z) = \log(1 + e^{z})$ has derivative $\sigma(z)$.
+#    Where does the naive `np.log(1 + np.exp(z))` fail, and how would you rewrite it?
+#    (Lesson 4 needs it.)
 # 2. In a network of 5 tanh layers whose inputs are all near $z = 2$, by how much is the
 #    gradient shrunk by the activations alone? And near $z = 0$?
-# 3. Write the backward pass of `LeakyReLU` with slope $\alpha$ for $z < 0$, and check it
-#    against `ta.LeakyReLU(0.1).backward` the way section 1 does.
+# 3. Write the backward pass of `LeakyReLU` with slope $\alpha$ for $z < 0$, and check
+#    it against `ta.LeakyReLU(0.1).backward` the way section 1 does.

@@ -1,11 +1,11 @@
 # %% [markdown]
 # # Lesson 4: Losses for pixels
 #
-# Training needs one number that says how bad a reconstruction is: the **loss**. Lesson 1
-# used the squared error. For pixels in $[0, 1]$ coming out of a sigmoid there is a second
-# classic choice, the **binary cross-entropy**. This lesson compares the two, derives the
-# gradient each one sends back into the network, and shows how to compute the
-# cross-entropy without ever taking the logarithm of 0.
+# Training needs one number that says how bad a reconstruction is: the **loss**. Lesson
+# 1 used the squared error. For pixels in $[0, 1]$ coming out of a sigmoid there is a
+# second classic choice, the **binary cross-entropy**. This lesson compares the two,
+# derives the gradient each one sends back into the network, and shows how to compute
+# the cross-entropy without ever taking the logarithm of 0.
 #
 # ## Objectives
 #
@@ -14,9 +14,10 @@
 #   batch**, and their gradients.
 # - Compare them per pixel, and see why BCE's gradient keeps pushing a saturated sigmoid
 #   output while MSE's fades away.
-# - Derive the **cross-entropy from logits**, $\ell = \mathrm{softplus}(z) - xz$, and its
-#   gradient $(\hat x - x)/N$; check numerically that it equals the chain rule through the
-#   separate sigmoid and cross-entropy, and that it stays exact where they break down.
+# - Derive the **cross-entropy from logits**, $\ell = \mathrm{softplus}(z) - xz$, and
+#   its gradient $(\hat x - x)/N$; check numerically that it equals the chain rule
+#   through the separate sigmoid and cross-entropy, and that it stays exact where they
+#   break down.
 #
 # ## Prerequisites
 #
@@ -55,17 +56,17 @@ print(f"fast mode: {FAST}; digits {X.shape}")
 #
 # $$\ell_\text{MSE}(\hat x, x) = \sum_{j=1}^{D} (\hat x_j - x_j)^2 .$$
 #
-# The **binary cross-entropy** reads each pixel as a probability: $x_j$ is the chance that
-# pixel $j$ is inked, and $\hat x_j$ is the model's guess of that chance. It measures how
-# surprised the guess is by the truth:
+# The **binary cross-entropy** reads each pixel as a probability: $x_j$ is the chance
+# that pixel $j$ is inked, and $\hat x_j$ is the model's guess of that chance. It
+# measures how surprised the guess is by the truth:
 #
 # $$\ell_\text{BCE}(\hat x, x) = -\sum_{j=1}^{D} \bigl[x_j \log \hat x_j
 # + (1 - x_j) \log(1 - \hat x_j)\bigr].$$
 #
-# For a batch of $N$ images, tinyae **sums over the pixels and averages over the images**:
-# $L = \frac1N \sum_n \ell(\hat x_n, x_n)$. So a loss is an "error per image", the same
-# whatever the batch size, and its gradient with respect to each prediction carries one
-# factor $1/N$:
+# For a batch of $N$ images, tinyae **sums over the pixels and averages over the
+# images**: $L = \frac1N \sum_n \ell(\hat x_n, x_n)$. So a loss is an "error per image",
+# the same whatever the batch size, and its gradient with respect to each prediction
+# carries one factor $1/N$:
 #
 # $$\frac{\partial L_\text{MSE}}{\partial \hat x_{nj}} = \frac{2(\hat x_{nj} - x_{nj})}{N},
 # \qquad
@@ -73,8 +74,8 @@ print(f"fast mode: {FAST}; digits {X.shape}")
 # -\frac{x_{nj}}{\hat x_{nj}} + \frac{1 - x_{nj}}{1 - \hat x_{nj}}\right)
 # = \frac{\hat x_{nj} - x_{nj}}{N\, \hat x_{nj}(1 - \hat x_{nj})}.$$
 #
-# `ta.MSE()` and `ta.BinaryCrossEntropy()` compute these: `forward(x_hat, x)` returns $L$,
-# `backward()` the gradient with respect to `x_hat`.
+# `ta.MSE()` and `ta.BinaryCrossEntropy()` compute these: `forward(x_hat, x)` returns
+# $L$, `backward()` the gradient with respect to `x_hat`.
 
 # %%
 rng = np.random.default_rng(0)
@@ -101,11 +102,11 @@ assert np.isclose(twice, L_mse, rtol=1e-12)
 # ## 2. The two losses, pixel by pixel
 #
 # Take one pixel whose target is $x = 0.2$ (a light grey) or $x = 0.8$ (a dark one), and
-# let the prediction $\hat x$ run over $(0, 1)$. Both losses are smallest at $\hat x = x$.
-# But the cross-entropy's minimum is not 0: it is the **entropy** of the target,
-# $H(x) = -[x \log x + (1 - x)\log(1 - x)]$, the surprise that remains even for a perfect
-# guess of a grey pixel. And the cross-entropy grows without bound as $\hat x$ approaches
-# the wrong end, while the squared error never exceeds 1.
+# let the prediction $\hat x$ run over $(0, 1)$. Both losses are smallest at $\hat x =
+# x$. But the cross-entropy's minimum is not 0: it is the **entropy** of the target,
+# $H(x) = -[x \log x + (1 - x)\log(1 - x)]$, the surprise that remains even for a
+# perfect guess of a grey pixel. And the cross-entropy grows without bound as $\hat x$
+# approaches the wrong end, while the squared error never exceeds 1.
 
 # %%
 p = np.linspace(0.001, 0.999, 999)
@@ -141,18 +142,19 @@ print(f"saved {FIGURES / '04_loss_per_pixel.png'}")
 # In the autoencoder the prediction is the output of a sigmoid: the decoder's last dense
 # layer computes a number $z$ (a **logit**) and $\hat x = \sigma(z)$. What reaches the
 # weights is the gradient with respect to $z$, by the chain rule
-# $\frac{\partial\ell}{\partial z} = \frac{\partial\ell}{\partial\hat x}\,\sigma'(z)$ with
-# $\sigma'(z) = \hat x(1 - \hat x)$. For one pixel:
+# $\frac{\partial\ell}{\partial z} = \frac{\partial\ell}{\partial\hat x}\,\sigma'(z)$
+# with $\sigma'(z) = \hat x(1 - \hat x)$. For one pixel:
 #
 # $$\text{MSE:}\quad \frac{\partial\ell}{\partial z} = 2(\hat x - x)\,\hat x(1 - \hat x),
 # \qquad
 # \text{BCE:}\quad \frac{\partial\ell}{\partial z}
 # = \frac{\hat x - x}{\hat x(1 - \hat x)}\,\hat x(1 - \hat x) = \hat x - x .$$
 #
-# In the cross-entropy the sigmoid's derivative cancels exactly: the gradient is just the
-# error. With the squared error it stays, and when the sigmoid saturates on the *wrong*
-# side (say $x = 1$ but $z = -10$, so $\hat x \approx 0$) the factor $\hat x(1 - \hat x)$
-# makes the gradient tiny: the pixel is as wrong as it can be, and hardly gets corrected.
+# In the cross-entropy the sigmoid's derivative cancels exactly: the gradient is just
+# the error. With the squared error it stays, and when the sigmoid saturates on the
+# *wrong* side (say $x = 1$ but $z = -10$, so $\hat x \approx 0$) the factor $\hat x(1 -
+# \hat x)$ makes the gradient tiny: the pixel is as wrong as it can be, and hardly gets
+# corrected.
 
 # %%
 def grad_wrt_logit(z, target, loss):
@@ -226,25 +228,25 @@ print(f"saved {FIGURES / '04_gradient_wrt_logit.png'}")
 # \log\bigl(1 - \sigma(z)\bigr) = \log\frac{e^{-z}}{1 + e^{-z}} = -z - \mathrm{softplus}(-z)
 # = -\mathrm{softplus}(z),$$
 #
-# using $\mathrm{softplus}(t) - \mathrm{softplus}(-t) = \log\frac{1 + e^{t}}{1 + e^{-t}} = t$.
-# Substituting, the cross-entropy of one pixel is
+# using $\mathrm{softplus}(t) - \mathrm{softplus}(-t) = \log\frac{1 + e^{t}}{1 + e^{-t}}
+# = t$. Substituting, the cross-entropy of one pixel is
 #
 # $$\ell(z, x) = x\,\mathrm{softplus}(-z) + (1 - x)\,\mathrm{softplus}(z)
 # = \mathrm{softplus}(z) - x z .$$
 #
 # Softplus itself is computed the stable way, like the sigmoid of lesson 3:
 # $\mathrm{softplus}(z) = \max(z, 0) + \log(1 + e^{-|z|})$ exponentiates only $-|z|$.
-# Its derivative is the sigmoid, $\frac{d}{dz}\log(1 + e^{z}) = \frac{e^{z}}{1 + e^{z}} =
-# \sigma(z)$, so
+# Its derivative is the sigmoid, $\frac{d}{dz}\log(1 + e^{z}) = \frac{e^{z}}{1 + e^{z}}
+# = \sigma(z)$, so
 #
 # $$\frac{\partial \ell}{\partial z} = \sigma(z) - x = \hat x - x,
 # \qquad\text{and for the batch loss}\qquad
 # \frac{\partial L}{\partial z_{nj}} = \frac{\hat x_{nj} - x_{nj}}{N}.$$
 #
 # It is the same gradient as section 3 found through the chain rule, now without a
-# division by $\hat x(1 - \hat x)$, a number that can round to 0. tinyae fuses the sigmoid
-# and the cross-entropy into `ta.BinaryCrossEntropyWithLogits`, whose `forward` takes the
-# logits $z$.
+# division by $\hat x(1 - \hat x)$, a number that can round to 0. tinyae fuses the
+# sigmoid and the cross-entropy into `ta.BinaryCrossEntropyWithLogits`, whose `forward`
+# takes the logits $z$.
 #
 # First check: away from saturation, the chain rule through the two separate modules
 # (`Sigmoid`, then `BinaryCrossEntropy`) and the fused module give the same loss and the
@@ -268,13 +270,13 @@ assert np.allclose(dz_fused, (sigmoid(z) - target) / len(z), rtol=1e-12)   # (x�
 assert np.allclose(softplus(z), np.logaddexp(0, z), rtol=1e-12)            # softplus is right
 
 # %% [markdown]
-# Second check: at $z = \pm 100$, far into saturation. Written naively, $\log(1 - \hat x)$
-# at $\hat x = \sigma(100) = 1.0$ is $\log 0$: NumPy warns and returns infinity.
-# `ta.BinaryCrossEntropy` guards against this by **clipping** $\hat x$ into
-# $[10^{-12}, 1 - 10^{-12}]$: the result is finite, but it is the loss of the clipped
-# prediction, not of the real one, and the chain rule then multiplies a huge
-# $\partial L/\partial\hat x$ by a $\sigma'(z)$ that is 0 or tiny, so the gradient is lost.
-# The fused form needs no clipping and stays exact: we compare it with NumPy's own stable
+# Second check: at $z = \pm 100$, far into saturation. Written naively, $\log(1 - \hat
+# x)$ at $\hat x = \sigma(100) = 1.0$ is $\log 0$: NumPy warns and returns infinity.
+# `ta.BinaryCrossEntropy` guards against this by **clipping** $\hat x$ into $[10^{-12},
+# 1 - 10^{-12}]$: the result is finite, but it is the loss of the clipped prediction,
+# not of the real one, and the chain rule then multiplies a huge $\partial
+# L/\partial\hat x$ by a $\sigma'(z)$ that is 0 or tiny, so the gradient is lost. The
+# fused form needs no clipping and stays exact: we compare it with NumPy's own stable
 # `np.logaddexp(0, z)` $= \log(e^0 + e^z) = \mathrm{softplus}(z)$.
 
 # %%
@@ -314,8 +316,8 @@ assert np.all(np.abs(dz_two) < 1e-6 * np.abs(exact_dz))
 # ## 5. In tinyae
 #
 # You never have to choose between the two forms yourself. When an autoencoder ends in a
-# sigmoid and is trained with `loss="bce"`, `fit` (and `model.loss_and_backward`, lesson 5)
-# drops the final sigmoid from the computation and uses the fused loss on the logits:
+# sigmoid and is trained with `loss="bce"`, `fit` (and `model.loss_and_backward`, lesson
+# 5) drops the final sigmoid from the computation and uses the fused loss on the logits:
 
 # %%
 model = ta.Autoencoder.shallow(64, 16, seed=0)
@@ -335,22 +337,23 @@ assert isinstance(loss, ta.BinaryCrossEntropyWithLogits) and len(layers) == 1
 #   MSE $= \frac1N\sum(\hat x - x)^2$ with gradient $2(\hat x - x)/N$; BCE
 #   $= -\frac1N\sum[x\log\hat x + (1 - x)\log(1 - \hat x)]$ with gradient
 #   $(\hat x - x)/(N\hat x(1 - \hat x))$.
-# - Both are smallest at $\hat x = x$; BCE's minimum is the entropy $H(x)$, not 0, and BCE
-#   punishes confident mistakes without bound.
-# - Through a sigmoid output, BCE's gradient with respect to the logit is simply
-#   $\hat x - x$: the sigmoid's derivative cancels, so saturated wrong pixels still learn.
-#   MSE's keeps the factor $\hat x(1 - \hat x)$ and fades.
+# - Both are smallest at $\hat x = x$; BCE's minimum is the entropy $H(x)$, not 0, and
+#   BCE punishes confident mistakes without bound.
+# - Through a sigmoid output, BCE's gradient with respect to the logit is simply $\hat x
+#   - x$: the sigmoid's derivative cancels, so saturated wrong pixels still learn. MSE's
+#   keeps the factor $\hat x(1 - \hat x)$ and fades.
 # - From logits, $\ell = \mathrm{softplus}(z) - xz$ is finite for every $z$ and its
 #   gradient $(\sigma(z) - x)/N$ exact; the separate sigmoid and cross-entropy need
-#   clipping, which keeps them finite but wrong at saturation. tinyae fuses them for you.
+#   clipping, which keeps them finite but wrong at saturation. tinyae fuses them for
+#   you.
 #
 # ## Exercises
 #
 # 1. Train `ta.Autoencoder.shallow(64, 16)` on the digits with `loss="mse"` and with
 #    `loss="bce"` (same seed, same epochs) and compare `model.evaluate(X_test, "mse")`.
 #    Does the loss you train with have to be the one you report?
-# 2. Show that $\sum_j [\ell_\text{BCE}(\hat x_j, x_j) - H(x_j)]$ is never negative and is
-#    0 only for $\hat x = x$. (It is the Kullback–Leibler divergence between two coin
+# 2. Show that $\sum_j [\ell_\text{BCE}(\hat x_j, x_j) - H(x_j)]$ is never negative and
+#    is 0 only for $\hat x = x$. (It is the Kullback–Leibler divergence between two coin
 #    flips.) Would subtracting $H(x)$ from the loss change the gradient?
 # 3. The MSE can also be written from logits. Why is there no cancellation in
 #    $\partial\ell/\partial z$ for it, whatever form you choose?

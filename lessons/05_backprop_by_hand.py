@@ -14,19 +14,21 @@
 # ## Objectives
 #
 # - Derive every gradient of the shallow sigmoid autoencoder with the chain rule, in
-#   tinyae's row convention, and know how it reads in the column convention of textbooks.
-# - See the pattern of **backpropagation**: one backward step per forward step, in reverse
-#   order, each a matrix product or an elementwise product whose shapes fit only one way.
+#   tinyae's row convention, and know how it reads in the column convention of
+#   textbooks.
+# - See the pattern of **backpropagation**: one backward step per forward step, in
+#   reverse order, each a matrix product or an elementwise product whose shapes fit only
+#   one way.
 # - Write the backward pass in 10 lines of NumPy, match it with
 #   `model.loss_and_backward`, and pass `ta.gradcheck.check_model`.
 # - Train the model with your own gradients.
 #
 # ## Prerequisites
 #
-# Lessons 2 to 4: the dense layer $y = xW + b$ and the row/column conventions, the sigmoid
-# and $\sigma' = \sigma(1 - \sigma)$, the MSE loss $L = \frac1N\sum_n\sum_j(\hat x_{nj} -
-# x_{nj})^2$ and its gradient $2(\hat x - x)/N$, and the fused cross-entropy gradient
-# $(\hat x - x)/N$. The chain rule for functions of several variables.
+# Lessons 2 to 4: the dense layer $y = xW + b$ and the row/column conventions, the
+# sigmoid and $\sigma' = \sigma(1 - \sigma)$, the MSE loss $L = \frac1N\sum_n\sum_j(\hat
+# x_{nj} - x_{nj})^2$ and its gradient $2(\hat x - x)/N$, and the fused cross-entropy
+# gradient $(\hat x - x)/N$. The chain rule for functions of several variables.
 
 # %%
 import os
@@ -99,23 +101,24 @@ assert np.allclose(x_hat, model.forward(x), rtol=1e-12)
 # %% [markdown]
 # ## 2. The backward pass, one derivative at a time
 #
-# Write $\delta v = \partial L / \partial v$ for the gradient of the loss with respect to
-# any array $v$. It has the shape of $v$: each entry says how fast $L$ changes when that
-# entry of $v$ moves. We go through the forward pass backwards, and each step uses the
-# gradient of the step after it.
+# Write $\delta v = \partial L / \partial v$ for the gradient of the loss with respect
+# to any array $v$. It has the shape of $v$: each entry says how fast $L$ changes when
+# that entry of $v$ moves. We go through the forward pass backwards, and each step uses
+# the gradient of the step after it.
 #
 # **Loss.** Differentiating $L = \frac1N\sum(\hat x - x)^2$ entry by entry (lesson 4):
 #
 # $$\delta\hat x = \frac{2}{N}(\hat x - x) \qquad (N, D).$$
 #
-# **Output sigmoid.** $\hat x_{nj} = \sigma(z_{2,nj})$ depends only on $z_{2,nj}$, so the
-# chain rule is an elementwise product with $\sigma' = \hat x(1 - \hat x)$ (lesson 3):
+# **Output sigmoid.** $\hat x_{nj} = \sigma(z_{2,nj})$ depends only on $z_{2,nj}$, so
+# the chain rule is an elementwise product with $\sigma' = \hat x(1 - \hat x)$ (lesson
+# 3):
 #
 # $$\delta z_2 = \delta\hat x \odot \hat x \odot (1 - \hat x) \qquad (N, D).$$
 #
 # **Second dense layer.** $z_{2,nj} = \sum_i h_{ni} W_{2,ij} + b_{2,j}$. The weight
-# $W_{2,ij}$ appears in $z_{2,nj}$ for every sample $n$, with coefficient $h_{ni}$, so its
-# effects add up over the batch:
+# $W_{2,ij}$ appears in $z_{2,nj}$ for every sample $n$, with coefficient $h_{ni}$, so
+# its effects add up over the batch:
 #
 # $$\delta W_{2,ij} = \sum_n \delta z_{2,nj}\, h_{ni}
 # \quad\Longleftrightarrow\quad \delta W_2 = h^\top \delta z_2
@@ -125,7 +128,8 @@ assert np.allclose(x_hat, model.forward(x), rtol=1e-12)
 #
 # $$\delta b_2 = \sum_n \delta z_{2,n} \qquad (D,).$$
 #
-# The code $h_{ni}$ appears in every $z_{2,nj}$, $j = 1..D$, with coefficient $W_{2,ij}$:
+# The code $h_{ni}$ appears in every $z_{2,nj}$, $j = 1..D$, with coefficient
+# $W_{2,ij}$:
 #
 # $$\delta h_{ni} = \sum_j \delta z_{2,nj}\, W_{2,ij}
 # \quad\Longleftrightarrow\quad \delta h = \delta z_2 W_2^\top
@@ -140,18 +144,18 @@ assert np.allclose(x_hat, model.forward(x), rtol=1e-12)
 # $$\delta W_1 = x^\top \delta z_1 \quad (D, H), \qquad
 # \delta b_1 = \sum_n \delta z_{1,n} \quad (H,).$$
 #
-# ($\delta x = \delta z_1 W_1^\top$ would continue to earlier layers; here $x$ is the data,
-# not something we learn, so we stop.)
+# ($\delta x = \delta z_1 W_1^\top$ would continue to earlier layers; here $x$ is the
+# data, not something we learn, so we stop.)
 #
 # This is **backpropagation**: the gradient flows from the loss back to the input, and
 # every forward step has one backward step. A dense layer sends back $\delta y\, W^\top$
 # and keeps $x^\top \delta y$ and $\sum_n \delta y_n$ for its weights; an activation
-# multiplies by its derivative. When unsure of an order or a transpose, the shapes decide:
-# $\delta W_2$ must be $(H, D)$ like $W_2$, and from $h$ $(N, H)$ and $\delta z_2$
-# $(N, D)$ only $h^\top \delta z_2$ gives it.
+# multiplies by its derivative. When unsure of an order or a transpose, the shapes
+# decide: $\delta W_2$ must be $(H, D)$ like $W_2$, and from $h$ $(N, H)$ and $\delta
+# z_2$ $(N, D)$ only $h^\top \delta z_2$ gives it.
 #
-# **The column convention.** Textbooks write one sample as a column vector and the model as
-# $\hat x = \sigma(W_2' \sigma(W_1' x + b_1) + b_2)$, with $W_1' = W_1^\top$ of shape
+# **The column convention.** Textbooks write one sample as a column vector and the model
+# as $\hat x = \sigma(W_2' \sigma(W_1' x + b_1) + b_2)$, with $W_1' = W_1^\top$ of shape
 # $(H, D)$ and $W_2' = W_2^\top$ of shape $(D, H)$ (lesson 2). For one sample their
 # backward pass reads
 #
@@ -160,9 +164,9 @@ assert np.allclose(x_hat, model.forward(x), rtol=1e-12)
 # \delta_1 = (W_2'^\top \delta_2) \odot h \odot (1 - h) \ (H \times 1), \qquad
 # \frac{\partial \ell}{\partial W_1'} = \delta_1\, x^\top \ (H \times D):$$
 #
-# an outer product per sample. Summing the outer products over the batch gives exactly the
-# transpose of our matrix product: $\sum_n \delta_{2,n} h_n^\top = (h^\top \delta z_2)^\top
-# = \delta W_2^\top$. We check this too below.
+# an outer product per sample. Summing the outer products over the batch gives exactly
+# the transpose of our matrix product: $\sum_n \delta_{2,n} h_n^\top = (h^\top \delta
+# z_2)^\top = \delta W_2^\top$. We check this too below.
 #
 # ## 3. The same, in NumPy
 
@@ -221,8 +225,8 @@ mine, theirs = compare_with_tinyae("mse", ta.MSE())
 
 # %% [markdown]
 # With the cross-entropy loss and a sigmoid output, tinyae fuses the two (lesson 4), and
-# the gradient entering the last dense layer is $\delta z_2 = (\hat x - x)/N$; everything
-# after that line of the backward pass is unchanged:
+# the gradient entering the last dense layer is $\delta z_2 = (\hat x - x)/N$;
+# everything after that line of the backward pass is unchanged:
 
 # %%
 compare_with_tinyae("bce", ta.BinaryCrossEntropy())
@@ -266,11 +270,11 @@ print(f"saved {FIGURES / '05_hand_vs_tinyae.png'}")
 # ## 5. Check 2: against the loss itself
 #
 # Agreeing with tinyae proves we made the same derivation, not that it is right. An
-# independent check uses only the forward pass: nudge one weight by $\pm h$ (a tiny step,
-# $10^{-5}$), recompute the loss, and the slope $(L(w + h) - L(w - h))/2h$ should equal
-# that weight's gradient. `ta.gradcheck.check_model` does this for every weight of the model
-# and reports, per parameter, the largest disagreement relative to the size of the
-# gradient; it passes below $10^{-7}$. Lesson 6 explains the method and its limits.
+# independent check uses only the forward pass: nudge one weight by $\pm h$ (a tiny
+# step, $10^{-5}$), recompute the loss, and the slope $(L(w + h) - L(w - h))/2h$ should
+# equal that weight's gradient. `ta.gradcheck.check_model` does this for every weight of
+# the model and reports, per parameter, the largest disagreement relative to the size of
+# the gradient; it passes below $10^{-7}$. Lesson 6 explains the method and its limits.
 
 # %%
 report = ta.gradcheck.check_model(model, x, ta.MSE())
@@ -281,12 +285,12 @@ assert report.passed
 # ## 6. Training with your own gradients
 #
 # Gradients are all training needs. Plain **gradient descent** repeats: compute the
-# gradients on the training batch, then move every parameter a step against its gradient,
-# $W \leftarrow W - \eta\,\delta W$, with a step size $\eta$ (the learning rate). We run it
-# twice from the same start: once with our functions, once with tinyae's
-# `loss_and_backward` (its `model.parameters()` lists the `(parameter, gradient)` pairs,
-# the arrays of `named_parameters()` without the names). The two runs must follow the
-# same path.
+# gradients on the training batch, then move every parameter a step against its
+# gradient, $W \leftarrow W - \eta\,\delta W$, with a step size $\eta$ (the learning
+# rate). We run it twice from the same start: once with our functions, once with
+# tinyae's `loss_and_backward` (its `model.parameters()` lists the `(parameter,
+# gradient)` pairs, the arrays of `named_parameters()` without the names). The two runs
+# must follow the same path.
 
 # %%
 steps = 40 if FAST else 300
@@ -328,24 +332,24 @@ plots.save_figure(fig, FIGURES / "05_hand_gradient_descent.png")
 print(f"saved {FIGURES / '05_hand_gradient_descent.png'}")
 
 # %% [markdown]
-# The loss falls far below the error of the random start (the numbers are printed above),
-# and both runs trace the same curve. The bumps are steps that overshoot, a sign that
-# $\eta$ is on the large side (lesson 7 studies the learning rate). `model.fit` does the
-# same with two refinements that lesson 7 explains: it takes its steps on small random
-# batches, and it uses a better step rule (Adam) than plain gradient descent.
+# The loss falls far below the error of the random start (the numbers are printed
+# above), and both runs trace the same curve. The bumps are steps that overshoot, a sign
+# that $\eta$ is on the large side (lesson 7 studies the learning rate). `model.fit`
+# does the same with two refinements that lesson 7 explains: it takes its steps on small
+# random batches, and it uses a better step rule (Adam) than plain gradient descent.
 #
 # ## Summary
 #
-# - Backpropagation is the chain rule applied from the loss back to the input, one backward
-#   step per forward step: $\delta\hat x = 2(\hat x - x)/N$;
-#   $\delta z_2 = \delta\hat x \odot \hat x(1 - \hat x)$; $\delta W_2 = h^\top\delta z_2$,
-#   $\delta b_2 = \sum_n \delta z_2$, $\delta h = \delta z_2 W_2^\top$;
-#   $\delta z_1 = \delta h \odot h(1 - h)$; $\delta W_1 = x^\top\delta z_1$,
-#   $\delta b_1 = \sum_n \delta z_1$.
+# - Backpropagation is the chain rule applied from the loss back to the input, one
+#   backward step per forward step: $\delta\hat x = 2(\hat x - x)/N$; $\delta z_2 =
+#   \delta\hat x \odot \hat x(1 - \hat x)$; $\delta W_2 = h^\top\delta z_2$, $\delta b_2
+#   = \sum_n \delta z_2$, $\delta h = \delta z_2 W_2^\top$; $\delta z_1 = \delta h \odot
+#   h(1 - h)$; $\delta W_1 = x^\top\delta z_1$, $\delta b_1 = \sum_n \delta z_1$.
 # - Every gradient has the shape of its variable, and the shapes leave one way to write
 #   each product. The column convention's per-sample outer products
 #   $\delta_2 h^\top$ sum to $\delta W_2^\top$.
-# - With the fused cross-entropy, $\delta z_2 = (\hat x - x)/N$ and the rest is the same.
+# - With the fused cross-entropy, $\delta z_2 = (\hat x - x)/N$ and the rest is the
+#   same.
 # - Our 10 lines match tinyae's `loss_and_backward` to rounding, pass
 #   `ta.gradcheck.check_model`, and train the model.
 #
@@ -354,9 +358,9 @@ print(f"saved {FIGURES / '05_hand_gradient_descent.png'}")
 # 1. Replace the hidden sigmoid with ReLU: which single line of `backward_by_hand`
 #    changes, and to what? Check it against `ta.Autoencoder.shallow(64, 16,
 #    hidden="relu")`.
-# 2. Plant a mistake: drop the `/ N`, or write `dz2 @ params["W2"]` (no transpose). Which
-#    one does Python catch for you, and which one only a check catches? How large is the
-#    relative difference?
+# 2. Plant a mistake: drop the `/ N`, or write `dz2 @ params["W2"]` (no transpose).
+#    Which one does Python catch for you, and which one only a check catches? How large
+#    is the relative difference?
 # 3. **Tied weights** use $W_2 = W_1^\top$: one matrix, used twice. Derive its gradient.
 #    (Hint: it is the sum of the two contributions, $x^\top\delta z_1 + (h^\top\delta
 #    z_2)^\top$.)

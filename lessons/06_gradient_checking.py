@@ -13,7 +13,8 @@
 # - Measure the disagreement with the **relative error**, and read the U-shaped curve of
 #   error against step size: *truncation* error on one side, *round-off* error on the
 #   other, in float64 and in float32.
-# - See why ReLU's **kink** at 0 can fool a checker, and what tinyae's report does about it.
+# - See why ReLU's **kink** at 0 can fool a checker, and what tinyae's report does about
+#   it.
 # - Plant a bug in a layer and watch the checker catch it and point at the guilty layer.
 #
 # ## Prerequisites
@@ -45,9 +46,9 @@ print(f"digits: {X.shape}, fast mode: {FAST}")
 # %% [markdown]
 # ## 1. Two ways to estimate a derivative
 #
-# The derivative is the limit of a slope: $f'(x) = \lim_{h\to 0} \frac{f(x+h) - f(x)}{h}$.
-# A computer cannot take the limit, but it can pick a small $h$. Taylor's theorem says how
-# wrong that is:
+# The derivative is the limit of a slope: $f'(x) = \lim_{h\to 0} \frac{f(x+h) -
+# f(x)}{h}$. A computer cannot take the limit, but it can pick a small $h$. Taylor's
+# theorem says how wrong that is:
 #
 # $$f(x \pm h) = f(x) \pm h f'(x) + \frac{h^2}{2} f''(x) \pm \frac{h^3}{6} f'''(x) + \dots$$
 #
@@ -61,8 +62,8 @@ print(f"digits: {X.shape}, fast mode: {FAST}")
 # $$\frac{f(x+h) - f(x-h)}{2h} = f'(x) + \frac{h^2}{6} f'''(x) + O(h^4).$$
 #
 # Check it on a function whose derivative we know, $f = \sin$, $f' = \cos$, at $x = 1$.
-# Dividing $h$ by 10 should divide the forward error by 10 (slope 1 on a log-log plot) and
-# the centred error by 100 (slope 2).
+# Dividing $h$ by 10 should divide the forward error by 10 (slope 1 on a log-log plot)
+# and the centred error by 100 (slope 2).
 
 # %%
 x0 = 1.0
@@ -81,15 +82,15 @@ assert abs(slope_fwd - 1) < 0.1 and abs(slope_cen - 2) < 0.1
 # For a function of many inputs, such as a loss of all the weights in a layer, we
 # estimate one partial derivative at a time: nudge entry $i$ by $\pm h$, keep the others
 # fixed. `ta.gradcheck.numerical_gradient(f, x, h)` does exactly that with centred
-# differences. It perturbs `x` in place and writes the saved value back. For an autoencoder with
-# $P$ parameters that is $2P$ forward passes. That is far too slow for training, but fine
-# for a check on a small model.
+# differences. It perturbs `x` in place and writes the saved value back. For an
+# autoencoder with $P$ parameters that is $2P$ forward passes. That is far too slow for
+# training, but fine for a check on a small model.
 #
 # ## 2. How to compare two gradients: the relative error
 #
 # An absolute difference means nothing on its own: $10^{-6}$ is a large error for a
-# gradient whose entries are $10^{-6}$ and a tiny one for entries of size $10^{3}$. So we
-# divide by the scale of the gradient:
+# gradient whose entries are $10^{-6}$ and a tiny one for entries of size $10^{3}$. So
+# we divide by the scale of the gradient:
 #
 # $$\text{relative error}(a, b) =
 #   \frac{\max_i |a_i - b_i|}{\max\left(\max_i |a_i|,\ \max_i |b_i|\right)}.$$
@@ -103,15 +104,16 @@ assert abs(slope_fwd - 1) < 0.1 and abs(slope_cen - 2) < 0.1
 # Floating-point numbers carry about 16 significant digits in float64 and 7 in float32.
 # The **machine epsilon** $\varepsilon$ is the relative spacing of representable numbers
 # (`np.finfo(dtype).eps`). Each evaluation of $f$ is off by roughly $\varepsilon |f|$,
-# and the difference quotient divides that by $2h$, so it *grows* as $h$ shrinks. The total
-# error of the centred difference is roughly
+# and the difference quotient divides that by $2h$, so it *grows* as $h$ shrinks. The
+# total error of the centred difference is roughly
 #
 # $$E(h) \approx \underbrace{\frac{h^2}{6}|f'''|}_{\text{truncation}} +
 #   \underbrace{\frac{\varepsilon |f|}{h}}_{\text{round-off}},$$
 #
 # smallest at $h^\ast = (3\varepsilon|f|/|f'''|)^{1/3} \sim \varepsilon^{1/3}$, where
-# $E(h^\ast) \sim \varepsilon^{2/3}$. For the forward difference the same reasoning gives
-# $h^\ast \sim \varepsilon^{1/2}$ and $E \sim \varepsilon^{1/2}$: fewer correct digits.
+# $E(h^\ast) \sim \varepsilon^{2/3}$. For the forward difference the same reasoning
+# gives $h^\ast \sim \varepsilon^{1/2}$ and $E \sim \varepsilon^{1/2}$: fewer correct
+# digits.
 
 # %%
 for dtype in (np.float64, np.float32):
@@ -181,12 +183,12 @@ print(f"best forward float64: {err_fwd[best_fwd]:.1e} at h = {steps[best_fwd]:.0
 # %% [markdown]
 # Now the claims, checked on these numbers:
 #
-# - both centred curves are U-shaped: the best $h$ is neither the largest nor the smallest
-#   one we tried, and it lies within a factor of 30 of $\varepsilon^{1/3}$ (the factor
-#   $(3|f|/|f'''|)^{1/3}$ that the theory leaves open is of order 1 here);
+# - both centred curves are U-shaped: the best $h$ is neither the largest nor the
+#   smallest one we tried, and it lies within a factor of 30 of $\varepsilon^{1/3}$ (the
+#   factor $(3|f|/|f'''|)^{1/3}$ that the theory leaves open is of order 1 here);
 # - float32's best error is far worse than float64's. Theory says by about
-#   $(\varepsilon_{32}/\varepsilon_{64})^{2/3} \approx 7\times 10^{5}$; we ask for at least
-#   $10^3$, leaving room for the unknown constants $|f|$ and $|f'''|$;
+#   $(\varepsilon_{32}/\varepsilon_{64})^{2/3} \approx 7\times 10^{5}$; we ask for at
+#   least $10^3$, leaving room for the unknown constants $|f|$ and $|f'''|$;
 # - the forward difference, even at its best $h$, is worse than the centred one;
 # - tinyae's default step $h = 10^{-5}$ in float64 lands well below its pass threshold
 #   $10^{-7}$, so a correct backward pass passes.
@@ -231,22 +233,22 @@ plots.save_figure(fig, FIGURES / "06_step_size.png")
 # Read the figure from left to right, with $h$ getting smaller. On the left the
 # truncation error falls, two decades per decade of $h$ for the centred difference and
 # one for the forward difference. Then round-off takes over and the error climbs again.
-# float32 bottoms out early, at a large $h$ and an error of the size printed above:
-# too few correct digits for a threshold that would catch a subtle bug. For the smallest
-# steps the float32 curve flattens at 1. A weight $w$ of size 0.1 is stored with a spacing
-# of about $10^{-8}$ in float32, so $w + h$ rounds back to $w$. The two losses are then
-# equal, and the estimate is 0.
-# That is why tinyae checks gradients in float64, and warns (`GradcheckPrecisionWarning`)
-# and loosens its threshold to $10^{-2}$ when you hand it a float32 model.
+# float32 bottoms out early, at a large $h$ and an error of the size printed above: too
+# few correct digits for a threshold that would catch a subtle bug. For the smallest
+# steps the float32 curve flattens at 1. A weight $w$ of size 0.1 is stored with a
+# spacing of about $10^{-8}$ in float32, so $w + h$ rounds back to $w$. The two losses
+# are then equal, and the estimate is 0. That is why tinyae checks gradients in float64,
+# and warns (`GradcheckPrecisionWarning`) and loosens its threshold to $10^{-2}$ when
+# you hand it a float32 model.
 #
 # ## 4. Checking a whole model
 #
 # `ta.gradcheck.check_model(model, X, loss)` runs `loss_and_backward` once to get the
-# analytic gradients. It then estimates every parameter's gradient by centred differences
-# and prints one row per parameter: the largest relative error in that parameter, where it
-# occurs, and the two numbers there. All rows share one scale (the largest gradient
-# entry in the whole model), so together they give the relative error of the full
-# gradient.
+# analytic gradients. It then estimates every parameter's gradient by centred
+# differences and prints one row per parameter: the largest relative error in that
+# parameter, where it occurs, and the two numbers there. All rows share one scale (the
+# largest gradient entry in the whole model), so together they give the relative error
+# of the full gradient.
 
 # %%
 report = ta.gradcheck.check_model(model64, x64[:10], "mse")
@@ -256,10 +258,11 @@ assert report.passed
 # %% [markdown]
 # ## 5. Kinks: where the derivative does not exist
 #
-# ReLU, $a = \max(0, z)$, has slope 0 for $z < 0$ and 1 for $z > 0$. At $z = 0$ there is a
-# corner and no derivative; tinyae's backward uses 0 there. If an input sits within
+# ReLU, $a = \max(0, z)$, has slope 0 for $z < 0$ and 1 for $z > 0$. At $z = 0$ there is
+# a corner and no derivative; tinyae's backward uses 0 there. If an input sits within
 # $h$ of 0, the centred difference straddles the corner. It averages the two slopes and
-# returns a number that is neither 0 nor 1. For $0 \le z < h$ and an upstream gradient $R$:
+# returns a number that is neither 0 nor 1. For $0 \le z < h$ and an upstream gradient
+# $R$:
 #
 # $$\frac{f(z+h) - f(z-h)}{2h} = \frac{(z+h)R - 0}{2h} = \frac{z+h}{2h}R \in [R/2, R).$$
 #
@@ -288,12 +291,12 @@ assert relative_error(analytic, numeric) > THRESHOLD
 
 # %% [markdown]
 # Taken at face value, that comparison says the correct ReLU is broken. tinyae's checker
-# also records the two *one-sided* slopes $(f(z+h) - f(z))/h$ and $(f(z) - f(z-h))/h$. On
-# a smooth stretch they agree to $O(h)$; across a kink they differ by the jump in slope,
-# however small $h$ is. An entry whose miss is no larger than that jump is listed as a
-# *kink crossed* and left out of the error. The threshold is not loosened, and a wrong
-# gradient on a smooth stretch is never excused. `check_module(module, x)` checks one
-# module: the gradient with respect to its input (row `input`) and to each of its
+# also records the two *one-sided* slopes $(f(z+h) - f(z))/h$ and $(f(z) - f(z-h))/h$.
+# On a smooth stretch they agree to $O(h)$; across a kink they differ by the jump in
+# slope, however small $h$ is. An entry whose miss is no larger than that jump is listed
+# as a *kink crossed* and left out of the error. The threshold is not loosened, and a
+# wrong gradient on a smooth stretch is never excused. `check_module(module, x)` checks
+# one module: the gradient with respect to its input (row `input`) and to each of its
 # parameters.
 
 # %%
@@ -313,8 +316,8 @@ assert sorted(report["input"].kinks) == expected_kinks
 # ## 6. Planting a bug
 #
 # A checker that never fails proves nothing. So we break something on purpose. The
-# sigmoid's derivative is $\sigma'(z) = a(1-a)$ with $a = \sigma(z)$; a classic slip is to
-# write $a$ alone. `BuggySigmoid` inherits everything from `ta.Sigmoid` and overrides
+# sigmoid's derivative is $\sigma'(z) = a(1-a)$ with $a = \sigma(z)$; a classic slip is
+# to write $a$ alone. `BuggySigmoid` inherits everything from `ta.Sigmoid` and overrides
 # only `backward`:
 
 # %%
@@ -335,10 +338,11 @@ assert good.passed and not bad.passed
 
 # %% [markdown]
 # The checker does more than say "wrong": in a whole model it points at the layer.
-# `ta.Autoencoder(encoder, decoder)` builds an autoencoder from two lists of modules, so we
-# can put the buggy sigmoid in the encoder and a correct one in the decoder. Backward runs
-# from the loss towards the input. The decoder's gradients are computed before the bug is
-# reached, so they stay right. Every gradient computed after it, the encoder's, is wrong.
+# `ta.Autoencoder(encoder, decoder)` builds an autoencoder from two lists of modules, so
+# we can put the buggy sigmoid in the encoder and a correct one in the decoder. Backward
+# runs from the loss towards the input. The decoder's gradients are computed before the
+# bug is reached, so they stay right. Every gradient computed after it, the encoder's,
+# is wrong.
 
 # %%
 rng = np.random.default_rng(0)
@@ -389,9 +393,9 @@ for N in (1, 5):
 # - Compare gradients by the **relative error**, measured against the scale of the whole
 #   gradient.
 # - Error against $h$ is U-shaped: truncation $\propto h^2$ for large $h$, round-off
-#   $\propto \varepsilon/h$ for small $h$. The best $h \sim \varepsilon^{1/3}$. In float64
-#   ($h = 10^{-5}$) a correct gradient agrees to about $10^{-10}$. In float32 the best is
-#   about $10^{-4}$, too coarse to trust, so check in float64.
+#   $\propto \varepsilon/h$ for small $h$. The best $h \sim \varepsilon^{1/3}$. In
+#   float64 ($h = 10^{-5}$) a correct gradient agrees to about $10^{-10}$. In float32
+#   the best is about $10^{-4}$, too coarse to trust, so check in float64.
 # - At ReLU's kink the finite difference averages two slopes. tinyae detects these
 #   entries from the one-sided slopes, lists them as kinks crossed, and leaves them out.
 #   It does not loosen the threshold.
@@ -401,11 +405,12 @@ for N in (1, 5):
 #
 # ## Exercises
 #
-# 1. Our estimate of the best $h$ used $|f|$ and $|f'''|$. Make the loss 1000 times larger
-#    (multiply it by 1000 inside `loss64`): does the best $h$ move? Does the relative
-#    error at the best $h$ change? Why, or why not?
+# 1. Our estimate of the best $h$ used $|f|$ and $|f'''|$. Make the loss 1000 times
+#    larger (multiply it by 1000 inside `loss64`): does the best $h$ move? Does the
+#    relative error at the best $h$ change? Why, or why not?
 # 2. The ReLU example put inputs within $h$ of 0. Rerun it with `h=1e-7`: which entries
 #    are kinks now? Predict the list before you run it.
-# 3. Write a `BuggyTanh(ta.Tanh)` whose backward uses $1 - a$ instead of $1 - a^2$. Check
-#    it with inputs of size about $10^{-3}$, then with inputs near $\pm 3$. How large is the
-#    relative error in each case? Explain it from the size of $a = \tanh(z)$.
+# 3. Write a `BuggyTanh(ta.Tanh)` whose backward uses $1 - a$ instead of $1 - a^2$.
+#    Check it with inputs of size about $10^{-3}$, then with inputs near $\pm 3$. How
+#    large is the relative error in each case? Explain it from the size of $a =
+#    \tanh(z)$.

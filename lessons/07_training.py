@@ -2,14 +2,14 @@
 # # Lesson 7: Training
 #
 # We can now compute a loss and its exact gradient (lessons 4–6). Training turns that
-# gradient into better weights, one small step at a time. This lesson writes the training
-# loop out in full, then looks at the choices that decide whether it works: the optimizer,
-# the learning rate, and when to stop.
+# gradient into better weights, one small step at a time. This lesson writes the
+# training loop out in full, then looks at the choices that decide whether it works: the
+# optimizer, the learning rate, and when to stop.
 #
 # ## Objectives
 #
-# - Write the **minibatch training loop** line by line, and show that it gives bit-identical
-#   weights to `model.fit` with the same seed.
+# - Write the **minibatch training loop** line by line, and show that it gives
+#   bit-identical weights to `model.fit` with the same seed.
 # - Compare three optimizers, **SGD**, **SGD with momentum** and **Adam**, on the same
 #   problem.
 # - Recognise a **learning rate** that is too small, about right, or too large, and what
@@ -57,16 +57,16 @@ print(f"training digits {X_train.shape}, validation digits {X_val.shape}, "
 # $$\theta \leftarrow \theta - \eta\, \nabla_\theta L(\theta),$$
 #
 # moving every parameter a little against its gradient. The step size $\eta > 0$ is the
-# **learning rate**. Computing $\nabla L$ over all 1,437 training digits for every step is
-# wasteful, because a random **minibatch** of, say, 64 digits gives a noisy but unbiased
-# estimate of the same gradient at a twentieth of the cost. Our losses average over the
-# batch (lesson 4), so a minibatch loss is on the same scale as the full one. One pass
-# over the training set, in a fresh random order, is an **epoch**.
+# **learning rate**. Computing $\nabla L$ over all 1,437 training digits for every step
+# is wasteful, because a random **minibatch** of, say, 64 digits gives a noisy but
+# unbiased estimate of the same gradient at a twentieth of the cost. Our losses average
+# over the batch (lesson 4), so a minibatch loss is on the same scale as the full one.
+# One pass over the training set, in a fresh random order, is an **epoch**.
 #
 # The update rule lives in an **optimizer** object. `optimizer.step(model.parameters())`
 # receives every `(param, grad)` pair and changes the parameters *in place*. The model's
-# arrays are never replaced, so the layers keep seeing their own weights. Here is the whole
-# loop:
+# arrays are never replaced, so the layers keep seeing their own weights. Here is the
+# whole loop:
 
 # %%
 def train_by_hand(model, X, optimizer, epochs, batch_size, seed):
@@ -119,19 +119,18 @@ assert same and losses_by_hand == history.train_loss
 # - **SGD with momentum** $\mu$ (e.g. 0.9): a velocity $v$ accumulates past gradients,
 #   $v \leftarrow \mu v + g$, $\theta \leftarrow \theta - \eta v$. Along a direction
 #   where the gradient keeps its sign, the steps grow to up to $1/(1-\mu) = 10$ times
-#   $\eta g$. Along a direction where it flips sign, the terms cancel. Progress is faster
-#   along long, shallow valleys, with less zig-zag across them.
+#   $\eta g$. Along a direction where it flips sign, the terms cancel. Progress is
+#   faster along long, shallow valleys, with less zig-zag across them.
 # - **Adam** (Kingma & Ba, 2015) keeps running means of the gradient and of its square,
-#   $m \leftarrow \beta_1 m + (1-\beta_1) g$ and $v \leftarrow \beta_2 v + (1-\beta_2) g^2$.
-#   It corrects them for starting at 0, $\hat m = m/(1-\beta_1^t)$ and
-#   $\hat v = v/(1-\beta_2^t)$ at step $t$, and steps by
-#   $\theta \leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)$.
-#   Every parameter gets its own step size: about $\eta$, whatever the size of its
-#   gradient.
+#   $m \leftarrow \beta_1 m + (1-\beta_1) g$ and $v \leftarrow \beta_2 v + (1-\beta_2)
+#   g^2$. It corrects them for starting at 0, $\hat m = m/(1-\beta_1^t)$ and $\hat v =
+#   v/(1-\beta_2^t)$ at step $t$, and steps by $\theta \leftarrow \theta - \eta\, \hat m
+#   / (\sqrt{\hat v} + \epsilon)$. Every parameter gets its own step size: about $\eta$,
+#   whatever the size of its gradient.
 #
-# Each has its own good learning rate, so a fair comparison tries a few rates for each and
-# keeps the best. Every run starts from the same initial weights (`seed=0`) and sees the
-# minibatches in the same order.
+# Each has its own good learning rate, so a fair comparison tries a few rates for each
+# and keeps the best. Every run starts from the same initial weights (`seed=0`) and sees
+# the minibatches in the same order.
 
 # %%
 candidates = {
@@ -174,9 +173,10 @@ assert best["Adam"][0] > 1e-3            # larger than fit's default Adam(lr=1e-
 
 # %% [markdown]
 # In the same number of epochs, both momentum and Adam end below plain SGD, each at its
-# own best rate. (Which of the two wins depends on the problem and the budget; run it with
-# more epochs and see.) Adam with `lr=1e-3` is `fit`'s default optimizer, a common and
-# safe starting point; note that Adam's best rate on this problem is larger than that.
+# own best rate. (Which of the two wins depends on the problem and the budget; run it
+# with more epochs and see.) Adam with `lr=1e-3` is `fit`'s default optimizer, a common
+# and safe starting point; note that Adam's best rate on this problem is larger than
+# that.
 #
 # ## 3. The learning rate: too small, about right, too large
 #
@@ -210,12 +210,12 @@ plots.save_figure(fig, FIGURES / "07_learning_rates.png")
 # %% [markdown]
 # - **Too small**: every step is safe but tiny. The loss is still falling at the end,
 #   far above the others.
-# - **Too large**: the first steps overshoot so far that the code units stop working.
-#   A ReLU unit whose pre-activation is negative for *every* input outputs 0 and gets zero
+# - **Too large**: the first steps overshoot so far that the code units stop working. A
+#   ReLU unit whose pre-activation is negative for *every* input outputs 0 and gets zero
 #   gradient. It is **dead**, and no later step can revive it. With all code units dead
-#   the code is always 0, and the decoder can only learn one image for every input. The best
-#   such image is the mean image, whose squared error per image is the total variance
-#   $\sum_j \operatorname{Var}(x_j)$ (the dotted line).
+#   the code is always 0, and the decoder can only learn one image for every input. The
+#   best such image is the mean image, whose squared error per image is the total
+#   variance $\sum_j \operatorname{Var}(x_j)$ (the dotted line).
 #
 # We check both claims on the numbers:
 
@@ -237,12 +237,12 @@ assert abs(large - variance) / variance < 0.05
 
 # %% [markdown]
 # Here the sigmoid output keeps every reconstruction in $[0, 1]$, so even a wild step
-# cannot make the loss infinite. Without that bound a large rate can make the loss blow up
-# until it overflows to infinity or becomes NaN ("not a number"). Then every later step is
-# garbage. `fit` checks the loss and the gradients before every step. If one is not
-# finite it raises a `DivergenceError` (from `tinyae.errors`), which names the epoch, the
-# batch and the rate, and the model keeps its last finite parameters. A model with an
-# identity output and a rate of 10:
+# cannot make the loss infinite. Without that bound a large rate can make the loss blow
+# up until it overflows to infinity or becomes NaN ("not a number"). Then every later
+# step is garbage. `fit` checks the loss and the gradients before every step. If one is
+# not finite it raises a `DivergenceError` (from `tinyae.errors`), which names the
+# epoch, the batch and the rate, and the model keeps its last finite parameters. A model
+# with an identity output and a rate of 10:
 
 # %%
 model = ta.Autoencoder.shallow(64, 16, output="identity", seed=0)
@@ -301,14 +301,14 @@ plots.save_figure(fig, FIGURES / "07_overfitting.png")
 
 # %% [markdown]
 # `plots.plot_loss_curves(history)` draws a `History`'s two curves. The training error
-# falls by orders of magnitude: the model reproduces its 100 digits almost perfectly. The
-# validation error stops improving early and then drifts up. The model has started to
-# learn those 100 particular images rather than what digits have in common.
+# falls by orders of magnitude: the model reproduces its 100 digits almost perfectly.
+# The validation error stops improving early and then drifts up. The model has started
+# to learn those 100 particular images rather than what digits have in common.
 #
-# The simplest remedy is to stop at the best validation epoch. **Early stopping** watches
-# the validation error and stops when it has not improved for `patience` epochs; by
-# default `ta.EarlyStopping` then copies back the weights of the best epoch. (The other
-# remedies are more data, or a smaller model.)
+# The simplest remedy is to stop at the best validation epoch. **Early stopping**
+# watches the validation error and stops when it has not improved for `patience` epochs;
+# by default `ta.EarlyStopping` then copies back the weights of the best epoch. (The
+# other remedies are more data, or a smaller model.)
 
 # %%
 big = ta.Autoencoder.deep([64, 128, 16], seed=0)

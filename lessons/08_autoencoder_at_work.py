@@ -9,19 +9,20 @@
 #
 # - Compare reconstructions of held-out digits by PCA and by an autoencoder at the same
 #   code size.
-# - Read the first layer's weights as images ("filters") and say what a unit responds to.
+# - Read the first layer's weights as images ("filters") and say what a unit responds
+#   to.
 # - Plot reconstruction error against code size for the autoencoder and PCA, and relate
 #   code size to the **compression ratio**.
-# - Show, on held-out digits, that a nonlinear autoencoder beats PCA for small codes, and
-#   that its 2-D codes separate the digit classes better.
+# - Show, on held-out digits, that a nonlinear autoencoder beats PCA for small codes,
+#   and that its 2-D codes separate the digit classes better.
 #
 # ## Prerequisites
 #
 # Lesson 1 (PCA as the baseline, `PCA(k)` with `fit`/`transform`/`reconstruct`/
 # `reconstruction_error`), lesson 7 (`fit` with `Adam`, validation data), and the
-# "squared error per image" of lesson 4. We use `Autoencoder.deep(sizes)`, which builds a
-# mirrored stack: `[64, 128, k]` means 64 → 128 → k → 128 → 64, ReLU in the hidden layers, a
-# linear code and a sigmoid output. Lesson 10 looks at deep models in detail.
+# "squared error per image" of lesson 4. We use `Autoencoder.deep(sizes)`, which builds
+# a mirrored stack: `[64, 128, k]` means 64 → 128 → k → 128 → 64, ReLU in the hidden
+# layers, a linear code and a sigmoid output. Lesson 10 looks at deep models in detail.
 
 # %%
 import os
@@ -81,9 +82,9 @@ for k in CODE_SIZES:
 # %% [markdown]
 # ## 2. Reconstructions
 #
-# `plots.plot_reconstructions(X, [X_hat_1, X_hat_2, ...])` puts the originals in the top row
-# and one row per reconstruction below. Here: PCA and the autoencoder with a 4-number code,
-# then both with a 16-number code.
+# `plots.plot_reconstructions(X, [X_hat_1, X_hat_2, ...])` puts the originals in the top
+# row and one row per reconstruction below. Here: PCA and the autoencoder with a
+# 4-number code, then both with a 16-number code.
 
 # %%
 one_per_class = [int(np.flatnonzero(y_test == digit)[0]) for digit in range(10)]
@@ -99,19 +100,19 @@ fig = plots.plot_reconstructions(
 
 # %% [markdown]
 # With 4 numbers per image, PCA can only mix its 4 fixed "eigendigits" (linear
-# combinations plus the mean). Its reconstructions are blurry blends, and several
-# digits look alike. The autoencoder's decoder is a nonlinear function of its 4 numbers.
-# It can draw a sharp stroke for one code and a quite different one for a nearby code, and
-# many of its reconstructions are recognisable. At 16 numbers both are good.
+# combinations plus the mean). Its reconstructions are blurry blends, and several digits
+# look alike. The autoencoder's decoder is a nonlinear function of its 4 numbers. It can
+# draw a sharp stroke for one code and a quite different one for a nearby code, and many
+# of its reconstructions are recognisable. At 16 numbers both are good.
 #
 # ## 3. Filters: what the first layer looks for
 #
-# The first layer computes $z_j = \sum_i x_i W_{ij} + b_j$ for each hidden unit $j$. That
-# is a *template match*: the pixel image $x$ is multiplied pixel by pixel with the column
-# $W_{:,j}$ and summed. Drawing each column as an 8×8 image shows which pattern of ink
-# drives the unit up (red) or down (blue). `plots.plot_filters(model)` draws the columns of
-# the first `Dense` layer. We show 36 of the 128 units of the $k = 16$ model, and the same
-# model trained *without* weight decay.
+# The first layer computes $z_j = \sum_i x_i W_{ij} + b_j$ for each hidden unit $j$.
+# That is a *template match*: the pixel image $x$ is multiplied pixel by pixel with the
+# column $W_{:,j}$ and summed. Drawing each column as an 8×8 image shows which pattern
+# of ink drives the unit up (red) or down (blue). `plots.plot_filters(model)` draws the
+# columns of the first `Dense` layer. We show 36 of the 128 units of the $k = 16$ model,
+# and the same model trained *without* weight decay.
 
 # %%
 fig = plots.plot_filters(autoencoders[16], n=36,
@@ -129,15 +130,16 @@ fig = plots.plot_filters(no_decay, n=36,
 # %% [markdown]
 # Without weight decay the filters look like noise. The reason is in the gradient of the
 # first layer, $\partial L/\partial W_{ij} = \sum_n x_{ni}\,\delta_{nj}$ (lesson 5): a
-# pixel $i$ that is blank in every training image gives its weights a gradient of exactly
+# pixel $i$ that is blank in every training image gives its weights a gradient of
+# exactly
 # 0. Those weights keep their random initial values forever, and pixels that are only
-# rarely inked (the border of the 8×8 grid) get small, rare gradients. Weight decay gives
-# every weight a pull towards 0, so the weights that the data do not use fade away, and
-# what is left is what the data asked for. It does not cost accuracy here: the test errors
-# printed below are within 5% of each other, or better with decay. (Weight decay is also
-# a mild defence against overfitting, lesson 7.) We check these claims on the pixels that
-# are blank in all training digits, and on the border ring of the grid against its
-# interior:
+# rarely inked (the border of the 8×8 grid) get small, rare gradients. Weight decay
+# gives every weight a pull towards 0, so the weights that the data do not use fade
+# away, and what is left is what the data asked for. It does not cost accuracy here: the
+# test errors printed below are within 5% of each other, or better with decay. (Weight
+# decay is also a mild defence against overfitting, lesson 7.) We check these claims on
+# the pixels that are blank in all training digits, and on the border ring of the grid
+# against its interior:
 
 # %%
 blank = np.all(X_train == 0, axis=0)                 # pixels with no ink in any image
@@ -171,11 +173,11 @@ assert border_share(W_decay) < border_share(W_no_decay)
 # %% [markdown]
 # With decay the border fades towards white and each filter concentrates on the centre,
 # where the strokes are. A typical filter is a patch of red next to a patch of blue: the
-# unit fires for ink here *and* no ink there, and the ReLU after it answers only when that
-# pattern is present. A filter that is white almost everywhere belongs to a unit the data
-# barely use. Eight by eight pixels are coarse, so the patterns are coarse too. For
-# comparison, here are PCA's first 16 principal directions (the rows of `components_`),
-# drawn the same way.
+# unit fires for ink here *and* no ink there, and the ReLU after it answers only when
+# that pattern is present. A filter that is white almost everywhere belongs to a unit
+# the data barely use. Eight by eight pixels are coarse, so the patterns are coarse too.
+# For comparison, here are PCA's first 16 principal directions (the rows of
+# `components_`), drawn the same way.
 
 # %%
 fig = plots.plot_filters(pcas[16].components_.T,
@@ -261,9 +263,9 @@ assert ae_error[2] / pca_error[2] < ae_error[32] / pca_error[32]
 assert all(pca_error[a] > pca_error[b] for a, b in zip(CODE_SIZES, CODE_SIZES[1:]))
 
 # %% [markdown]
-# - For small codes the autoencoder wins clearly. The digits lie near a curved surface in
-#   the 64-dimensional pixel space, and a nonlinear encoder and decoder can follow the
-#   curve, while PCA can only fit a flat subspace.
+# - For small codes the autoencoder wins clearly. The digits lie near a curved surface
+#   in the 64-dimensional pixel space, and a nonlinear encoder and decoder can follow
+#   the curve, while PCA can only fit a flat subspace.
 # - At $k = 32$ the advantage has shrunk or gone (compare the AE/PCA column at $k = 2$
 #   and $k = 32$). With many components a flat subspace already captures most of the
 #   variation, and PCA's answer is *exact*: the optimum for its model class, with no
@@ -295,9 +297,9 @@ assert decoder_size > pca_size
 # - On held-out digits a `[64, 128, k]` autoencoder reconstructs far better than PCA for
 #   small codes; by $k = 32$ the advantage has shrunk or gone, and PCA's exact linear
 #   optimum is hard to beat.
-# - First-layer weights, drawn as images, are templates. PCA's are global, orthogonal and
-#   ordered; the autoencoder's concentrate on the patches where the strokes are. Weight
-#   decay removes the random leftovers on pixels the data never use.
+# - First-layer weights, drawn as images, are templates. PCA's are global, orthogonal
+#   and ordered; the autoencoder's concentrate on the patches where the strokes are.
+#   Weight decay removes the random leftovers on pixels the data never use.
 # - 2-D autoencoder codes separate the digit classes better than the first two principal
 #   components, as measured by 1-nearest-neighbour accuracy, although no label was used
 #   in training.
@@ -313,5 +315,5 @@ assert decoder_size > pca_size
 #    autoencoder still beat PCA? What does that say about comparing a trained model with
 #    an exact method?
 # 3. Decode a few points of the 2-D code plane that no test digit maps to, e.g. between
-#    two clusters, with `autoencoders[2].decode(...)` and `plots.plot_image_grid`. What do
-#    the images look like?
+#    two clusters, with `autoencoders[2].decode(...)` and `plots.plot_image_grid`. What
+#    do the images look like?

@@ -2,11 +2,11 @@
 # # Lesson 10: Going deep
 #
 # A deep autoencoder stacks several hidden layers in the encoder and mirrors them in the
-# decoder. Hinton & Salakhutdinov (2006) used one, 784-1000-500-250-30, to compress MNIST
-# digits far better than PCA. Depth buys expressive power, but it also makes gradients
-# harder to pass through the network. This lesson measures that problem, shows how the
-# choice of activation and initialisation fixes it, and then asks when depth actually
-# helps.
+# decoder. Hinton & Salakhutdinov (2006) used one, 784-1000-500-250-30, to compress
+# MNIST digits far better than PCA. Depth buys expressive power, but it also makes
+# gradients harder to pass through the network. This lesson measures that problem, shows
+# how the choice of activation and initialisation fixes it, and then asks when depth
+# actually helps.
 #
 # ## Objectives
 #
@@ -22,8 +22,8 @@
 # ## Prerequisites
 #
 # Lesson 2 (Dense layers, He and Glorot initialisation), lesson 3 (sigmoid, tanh, ReLU
-# and their derivatives), lesson 5 (backpropagation), lesson 7 (`fit`, Adam) and lesson 8
-# (`Autoencoder.deep`, the comparison with PCA at equal code size, weight decay).
+# and their derivatives), lesson 5 (backpropagation), lesson 7 (`fit`, Adam) and lesson
+# 8 (`Autoencoder.deep`, the comparison with PCA at equal code size, weight decay).
 
 # %%
 import os
@@ -63,15 +63,15 @@ print(f"training digits {X_train.shape}, test digits {X_test.shape}; {EPOCHS} ep
 # derivative. Glorot initialisation keeps the first factor near 1 in size for square
 # layers. The second is the problem:
 #
-# - **sigmoid**: $\sigma'(z) = \sigma(z)(1 - \sigma(z)) \le 1/4$, with the maximum at
-#   $z = 0$. Every sigmoid layer shrinks the gradient by a factor of at least about 4. The
+# - **sigmoid**: $\sigma'(z) = \sigma(z)(1 - \sigma(z)) \le 1/4$, with the maximum at $z
+#   = 0$. Every sigmoid layer shrinks the gradient by a factor of at least about 4. The
 #   first layer's gradient has passed through 8 hidden sigmoids, so it is smaller by
 #   something like $4^{8} \approx 65{,}000$.
 # - **tanh**: $\tanh'(0) = 1$. Near 0 there is no shrinking, until units saturate.
 # - **ReLU**: $f'(z)$ is 1 for half the units and 0 for the other half. On its own that
-#   halves the signal's variance at each layer. He initialisation draws $W$ with variance
-#   $2/n_{\text{in}}$, twice Glorot's $1/n$ for a square layer, which exactly makes up for
-#   the lost half. The variance is preserved through any depth.
+#   halves the signal's variance at each layer. He initialisation draws $W$ with
+#   variance $2/n_{\text{in}}$, twice Glorot's $1/n$ for a square layer, which exactly
+#   makes up for the lost half. The variance is preserved through any depth.
 #
 # Let's measure it: one `loss_and_backward` at initialisation on 256 training digits,
 # then the norm of $\partial L/\partial W_l$ for each of the ten layers.
@@ -114,14 +114,14 @@ plots.save_figure(fig, FIGURES / "10_gradient_norms.png")
 
 # %% [markdown]
 # Backpropagation runs from right to left in this figure. The sigmoid stack loses a
-# roughly constant factor per hidden layer, and its first layer gets a gradient orders of
-# magnitude smaller than its last. The ReLU stack with He initialisation keeps all ten
-# layers within a small factor of each other, and so does tanh at this depth.
+# roughly constant factor per hidden layer, and its first layer gets a gradient orders
+# of magnitude smaller than its last. The ReLU stack with He initialisation keeps all
+# ten layers within a small factor of each other, and so does tanh at this depth.
 #
 # The checks. For sigmoid we ask for at least half the decades the $1/4$ bound predicts,
-# a ratio below $4^{-8/2} = 1/256$, and a factor per sigmoid layer, $	ext{ratio}^{-1/8}$,
-# between 2 and 8, i.e. "about 4". For ReLU with He initialisation, and for tanh, a ratio
-# within a factor of 10 of 1.
+# a ratio below $4^{-8/2} = 1/256$, and a factor per sigmoid layer, $
+# ext{ratio}^{-1/8}$, between 2 and 8, i.e. "about 4". For ReLU with He initialisation,
+# and for tanh, a ratio within a factor of 10 of 1.
 
 # %%
 per_layer = ratio["sigmoid"] ** (-1 / 8)
@@ -251,23 +251,23 @@ for k in CODES:
 # Without a hidden layer, the encoder is one linear map and the decoder one linear map
 # followed by a sigmoid. That is almost PCA, and its error is within 25% of PCA's (the
 # table; checked below). A hidden layer is what lets the encoder bend: at every code
-# size here, a model with hidden layers beats both. Whether a *second* hidden layer helps
-# further depends on the data, the code size and the training budget; compare the last
-# two columns. Depth is not free either: more parameters to train, and more ways to
+# size here, a model with hidden layers beats both. Whether a *second* hidden layer
+# helps further depends on the data, the code size and the training budget; compare the
+# last two columns. Depth is not free either: more parameters to train, and more ways to
 # overfit (lesson 7).
 #
 # ## 3. MNIST: 784 → 256 → 64 → 256 → 784
 #
 # The built-in digits are 8×8. MNIST's are 28×28, 784 pixels, 60,000 for training and
 # 10,000 for testing, and too large to ship with tinyae. If you have the four IDX files,
-# set the environment variable `TINYAE_MNIST` to their folder. `ta.load_mnist(split=...)`
-# then reads them, as float32 in $[0, 1]$. Without them this section prints a note and is
-# skipped.
+# set the environment variable `TINYAE_MNIST` to their folder.
+# `ta.load_mnist(split=...)` then reads them, as float32 in $[0, 1]$. Without them this
+# section prints a note and is skipped.
 #
 # We train on a subset of the training images for a few epochs, in float32 (half the
 # memory and faster matrix products; lesson 6 explained why gradients are *checked* in
-# float64, but training is fine in float32). PCA with 64 components is fitted on the same
-# images.
+# float64, but training is fine in float32). PCA with 64 components is fitted on the
+# same images.
 
 # %%
 try:
@@ -314,9 +314,9 @@ if have_mnist:
 #
 # ## Summary
 #
-# - Backpropagation multiplies by $f'(z)$ at every layer. Sigmoid's $f' \le 1/4$ makes the
-#   gradient vanish through depth: measured, a factor of about 4 per layer. ReLU with He
-#   initialisation ($\operatorname{Var} W = 2/n_{\text{in}}$) keeps it level.
+# - Backpropagation multiplies by $f'(z)$ at every layer. Sigmoid's $f' \le 1/4$ makes
+#   the gradient vanish through depth: measured, a factor of about 4 per layer. ReLU
+#   with He initialisation ($\operatorname{Var} W = 2/n_{\text{in}}$) keeps it level.
 # - A deep sigmoid stack trained from scratch stays stuck near the mean image, while the
 #   same stack with ReLU units learns.
 # - At a fixed code size, hidden layers let the encoder and decoder bend, and beat both
