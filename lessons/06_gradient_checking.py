@@ -41,7 +41,7 @@ from tinyae import plots
 from tinyae.gradcheck import THRESHOLD, numerical_gradient, relative_error
 
 X, _ = ta.load_digits()
-print(f"digits: {X.shape}, fast mode: {FAST}")
+print(f"digits: {X.shape}")
 
 # %% [markdown]
 # ## 1. Two ways to estimate a derivative
@@ -50,7 +50,8 @@ print(f"digits: {X.shape}, fast mode: {FAST}")
 # f(x)}{h}$. A computer cannot take the limit, but it can pick a small $h$. Taylor's
 # theorem says how wrong that is:
 #
-# $$f(x \pm h) = f(x) \pm h f'(x) + \frac{h^2}{2} f''(x) \pm \frac{h^3}{6} f'''(x) + \dots$$
+# $$f(x \pm h) = f(x) \pm h f'(x) + \frac{h^2}{2} f''(x)
+# \pm \frac{h^3}{6} f'''(x) + \dots$$
 #
 # The **forward difference** keeps the $h^2$ term, so its error shrinks like $h$:
 #
@@ -75,7 +76,8 @@ for h in [1e-1, 1e-2, 1e-3, 1e-4]:
     print(f"{h:8.0e} {fwd_err[h]:14.3e} {cen_err[h]:14.3e}")
 slope_fwd = np.log10(fwd_err[1e-2] / fwd_err[1e-3])
 slope_cen = np.log10(cen_err[1e-2] / cen_err[1e-3])
-print(f"error lost per decade of h: forward {slope_fwd:.2f} digits, centred {slope_cen:.2f} digits")
+print(f"error lost per decade of h: forward {slope_fwd:.2f} digits, "
+      f"centred {slope_cen:.2f} digits")
 assert abs(slope_fwd - 1) < 0.1 and abs(slope_cen - 2) < 0.1
 
 # %% [markdown]
@@ -118,8 +120,9 @@ assert abs(slope_fwd - 1) < 0.1 and abs(slope_cen - 2) < 0.1
 # %%
 for dtype in (np.float64, np.float32):
     eps = float(np.finfo(dtype).eps)
-    print(f"{np.dtype(dtype).name}: eps = {eps:.1e}, centred: best h ~ eps^(1/3) = "
-          f"{eps ** (1 / 3):.0e}, best error ~ eps^(2/3) = {eps ** (2 / 3):.0e}")
+    print(f"{np.dtype(dtype).name}: eps = {eps:.1e}; centred, "
+          f"best h ~ eps^(1/3) = {eps ** (1 / 3):.0e}, "
+          f"its error ~ eps^(2/3) = {eps ** (2 / 3):.0e}")
 
 # %% [markdown]
 # Let's measure it on the gradient we care about: the decoder weights of a shallow
@@ -134,7 +137,7 @@ for dtype in (np.float64, np.float32):
 
 # %%
 def forward_difference(f, x, h):
-    """``(f(x + h·e_i) − f(x)) / h`` for every entry ``i`` of ``x`` (perturbed in place)."""
+    """``(f(x + h·e_i) − f(x)) / h`` for each ``i``, changing ``x`` in place."""
     grad = np.zeros(x.shape)
     f0 = f(x)
     for i in np.ndindex(x.shape):
@@ -147,7 +150,8 @@ def forward_difference(f, x, h):
 
 model64 = ta.Autoencoder.shallow(64, 4, seed=0, dtype=np.float64)
 model32 = ta.Autoencoder.shallow(64, 4, seed=0, dtype=np.float32)
-for (_, p64, _), (_, p32, _) in zip(model64.named_parameters(), model32.named_parameters()):
+pairs = zip(model64.named_parameters(), model32.named_parameters())
+for (_, p64, _), (_, p32, _) in pairs:
     p64[...] = p32                     # the same numbers, now held in float64
 x32 = X[:20].astype(np.float32)
 x64 = x32.astype(np.float64)
@@ -191,36 +195,39 @@ print(f"best forward float64: {err_fwd[best_fwd]:.1e} at h = {steps[best_fwd]:.0
 #   least $10^3$, leaving room for the unknown constants $|f|$ and $|f'''|$;
 # - the forward difference, even at its best $h$, is worse than the centred one;
 # - tinyae's default step $h = 10^{-5}$ in float64 lands well below its pass threshold
-#   $10^{-7}$, so a correct backward pass passes.
+#   $10^{-7}$, near $10^{-10}$, so a correct backward pass passes;
+# - float32's best error is near $10^{-4}$, between $10^{-5}$ and $10^{-3}$.
 
 # %%
 ratio = err32[best32] / err64[best64]
-print(f"float32 best / float64 best = {ratio:.1e} "
-      f"(theory ~ {(np.finfo(np.float32).eps / np.finfo(np.float64).eps) ** (2 / 3):.0e})")
+theory = (np.finfo(np.float32).eps / np.finfo(np.float64).eps) ** (2 / 3)
+print(f"float32 best / float64 best = {ratio:.1e} (theory ~ {theory:.0e})")
 i_default = int(np.argmin(np.abs(steps - 1e-5)))
-print(f"error at tinyae's default h = 1e-5: {err64[i_default]:.1e} (threshold {THRESHOLD:g})")
+print(f"error at tinyae's default h = 1e-5: {err64[i_default]:.1e} "
+      f"(threshold {THRESHOLD:g})")
 assert 0 < best64 < len(steps) - 1 and 0 < best32 < len(steps) - 1
 for best, dtype in ((best64, np.float64), (best32, np.float32)):
     assert 1 / 30 < steps[best] / np.finfo(dtype).eps ** (1 / 3) < 30
 assert ratio > 1e3
 assert err_fwd[best_fwd] > err64[best64]
-assert err64[i_default] < THRESHOLD
+assert err64[i_default] < THRESHOLD and 1e-11 < err64[i_default] < 1e-9
+assert 1e-5 < err32[best32] < 1e-3
 unchanged = np.mean(W32 + np.float32(steps[-1]) == W32)
 print(f"float32 weights that w + {steps[-1]:.0e} leaves unchanged: {unchanged:.0%}; "
       f"relative error there: {err32[-1]:.2f}")
 assert unchanged > 0.9 and err32[-1] > 0.9
 
-# %%
+# %% mystnb={"figure": {"caption": "Relative error of the finite-difference estimate of dL/dW2 against the step size h, centred differences in float64 and float32 and forward differences in float64; h shrinks to the right.", "name": "fig-06-step-size"}}
 fig = Figure(figsize=(7, 4.5), layout="constrained")
 ax = fig.subplots()
 ax.loglog(steps, err64, "o-", ms=4, label="centred, float64")
 ax.loglog(steps, err32, "s-", ms=4, label="centred, float32")
 ax.loglog(steps, err_fwd, "^--", ms=4, color="gray", label="forward, float64")
 ax.axhline(THRESHOLD, color="k", lw=0.8, ls=":")
-ax.text(1.5e-12, THRESHOLD / 1.5, "tinyae's pass threshold (float64)", fontsize=8,
+ax.text(1.5e-12, THRESHOLD / 1.5, "tinyae's pass threshold (float64)", fontsize=9,
         ha="right", va="top")
 ax.text(6e-2, 1e-9, "truncation wins:\ncentred ∝ h²,\nforward ∝ h", fontsize=9)
-ax.text(1e-9, 3e-9, "round-off wins:\nerror ∝ 1/h", fontsize=9)
+ax.text(1e-9, 5e-10, "round-off wins:\nerror ∝ 1/h", fontsize=9)
 ax.set_xlabel("step size h (smaller to the right)")
 ax.set_ylabel("relative error against the exact gradient")
 ax.set_title("Finite-difference error of dL/dW2 against the step size")
@@ -230,16 +237,16 @@ ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, frameon=False
 plots.save_figure(fig, FIGURES / "06_step_size.png")
 
 # %% [markdown]
-# Read the figure from left to right, with $h$ getting smaller. On the left the
-# truncation error falls, two decades per decade of $h$ for the centred difference and
-# one for the forward difference. Then round-off takes over and the error climbs again.
-# float32 bottoms out early, at a large $h$ and an error of the size printed above: too
-# few correct digits for a threshold that would catch a subtle bug. For the smallest
-# steps the float32 curve flattens at 1. A weight $w$ of size 0.1 is stored with a
-# spacing of about $10^{-8}$ in float32, so $w + h$ rounds back to $w$. The two losses
-# are then equal, and the estimate is 0. That is why tinyae checks gradients in float64,
-# and warns (`GradcheckPrecisionWarning`) and loosens its threshold to $10^{-2}$ when
-# you hand it a float32 model.
+# Read {numref}`fig-06-step-size` from left to right, with $h$ getting smaller. On the
+# left the truncation error falls, two decades per decade of $h$ for the centred
+# difference and one for the forward difference. Then round-off takes over and the error
+# climbs again. float32 bottoms out early, at a large $h$ and an error of the size
+# printed above: too few correct digits for a threshold that would catch a subtle bug.
+# For the smallest steps the float32 curve flattens at 1. A weight $w$ of size 0.1 is
+# stored with a spacing of about $10^{-8}$ in float32, so $w + h$ rounds back to $w$.
+# The two losses are then equal, and the estimate is 0. That is why tinyae checks
+# gradients in float64, and warns (`GradcheckPrecisionWarning`) and loosens its
+# threshold to $10^{-2}$ when you hand it a float32 model.
 #
 # ## 4. Checking a whole model
 #
@@ -302,8 +309,10 @@ assert relative_error(analytic, numeric) > THRESHOLD
 # %%
 report = ta.gradcheck.check_module(relu, z, h=1e-5)
 print(report)
-expected_kinks = sorted(tuple(int(i) for i in idx) for idx in np.argwhere(np.abs(z) < 1e-5))
-print("entries within h of 0:", expected_kinks, " reported kinks:", report["input"].kinks)
+near_zero = np.argwhere(np.abs(z) < 1e-5)
+expected_kinks = sorted(tuple(int(i) for i in idx) for idx in near_zero)
+print("entries within h of 0:", expected_kinks)
+print("reported kinks:       ", report["input"].kinks)
 assert report.passed
 assert sorted(report["input"].kinks) == expected_kinks
 
@@ -322,7 +331,7 @@ assert sorted(report["input"].kinks) == expected_kinks
 
 # %%
 class BuggySigmoid(ta.Sigmoid):
-    """A sigmoid whose backward forgets the factor (1 − a): dz = da * a.  WRONG on purpose."""
+    """A sigmoid whose backward forgets the factor (1 − a): dz = da * a. WRONG."""
 
     def backward(self, grad_out):
         a = self.cache                    # forward cached the output a = σ(z)
@@ -366,7 +375,7 @@ assert failed == ["encoder.0.W", "encoder.0.b"]
 
 # %%
 class MSEWithoutMean(ta.MSE):
-    """MSE whose backward forgets the batch mean: 2 (ŷ − y) instead of 2 (ŷ − y) / N.  WRONG."""
+    """MSE whose backward forgets the batch mean: 2 (ŷ − y), not 2 (ŷ − y) / N. WRONG"""
 
     def backward(self):
         diff = self.cache                 # forward cached ŷ − y
