@@ -330,8 +330,9 @@ assert np.all(np.abs(dz_two) < 1e-6 * np.abs(exact_dz))
 # ## 5. In tinyae
 #
 # You never have to choose between the two forms yourself. When an autoencoder ends in a
-# sigmoid and is trained with `loss="bce"`, `fit` (and `model.loss_and_backward`, lesson
-# 5) drops the final sigmoid from the computation and uses the fused loss on the logits:
+# sigmoid and is trained with `loss="bce"`, `fit` (and `model.loss_and_backward` of
+# lesson 5) drops the final sigmoid from the computation and uses the fused loss on the
+# logits:
 
 # %%
 model = ta.Autoencoder.shallow(64, 16, seed=0)
