@@ -102,11 +102,12 @@ def principal_angles(A, B):
 # %%
 rng = np.random.default_rng(0)
 A = rng.standard_normal((64, 4))
-G = rng.standard_normal((4, 4))                  # a random mixing matrix (invertible)
+G = rng.standard_normal((4, 4))            # a random mixing matrix (invertible)
 Q, _ = np.linalg.qr(rng.standard_normal((64, 8)))
-same = principal_angles(A, A @ G)                # a different basis of the same subspace
+same = principal_angles(A, A @ G)          # a different basis of the same subspace
 orthogonal = principal_angles(Q[:, :4], Q[:, 4:])
-half = principal_angles(Q[:, :4], np.column_stack([Q[:, :2], Q[:, 2:4] + Q[:, 4:6]]))
+tilted = np.column_stack([Q[:, :2], Q[:, 2:4] + Q[:, 4:6]])   # two directions at 45°
+half = principal_angles(Q[:, :4], tilted)
 print("same subspace, mixed basis:", np.round(same, 6))
 print("orthogonal subspaces:      ", np.round(orthogonal, 6))
 print("two shared directions, two tilted by 45°:", np.round(half, 6))
@@ -125,7 +126,8 @@ assert np.allclose(half, [0, 0, 45, 45])
 # decoder spans $U$ can do no better than $E(U)$. If $U$ has principal angles $\theta_i$
 # to PCA's subspace, it wastes at least
 #
-# $$E(U) - E_{\text{PCA}} \;\ge\; (\lambda_k - \lambda_{k+1}) \sum_{i=1}^{k} \sin^2\theta_i .$$
+# $$E(U) - E_{\text{PCA}} \;\ge\;
+# (\lambda_k - \lambda_{k+1}) \sum_{i=1}^{k} \sin^2\theta_i .$$
 #
 # (Proof sketch: $U$ keeps a fraction $c_j \in [0, 1]$ of each eigendirection $e_j$,
 # with $\sum_j c_j = k$. The amount $\sum_{j>k} c_j = \sum_i \sin^2\theta_i$ that it
@@ -148,7 +150,8 @@ print("eigenvalues λ1..λ10:", np.round(lam[:10], 3))
 print("gaps λk − λk+1:     ", np.round(lam[:9] - lam[1:10], 3))
 K = 4
 gap = lam[K - 1] - lam[K]
-print(f"k = {K}: gap λ{K} − λ{K + 1} = {gap:.3f}; for comparison λ8 − λ9 = {lam[7] - lam[8]:.3f}")
+print(f"k = {K}: gap λ{K} − λ{K + 1} = {gap:.3f}; "
+      f"for comparison λ8 − λ9 = {lam[7] - lam[8]:.3f}")
 
 pca = PCA(K).fit(X_train)
 pca_train = pca.reconstruction_error(X_train)
@@ -171,13 +174,13 @@ V_K = pca.components_.T                          # (64, K): PCA's top-K directio
 
 
 class TrackSubspace(ta.Callback):
-    """After each epoch: largest principal angle to PCA, and relative excess training error."""
+    """Per epoch: the largest principal angle to PCA, the relative excess error."""
 
     def __init__(self):
         self.largest_angle, self.excess = [], []
 
     def on_epoch_end(self, epoch, state):
-        W2 = state.model.decoder[0].params["W"]   # (K, 64): its rows span the decoder subspace
+        W2 = state.model.decoder[0].params["W"]  # (K, 64): rows span the subspace
         self.largest_angle.append(principal_angles(W2.T, V_K).max())
         self.excess.append(state.model.evaluate(X_train, "mse") / pca_train - 1)
 
@@ -195,39 +198,45 @@ print(f"training error: linear AE {ae_train:.4f}, PCA {pca_train:.4f} "
       f"(excess {ae_train / pca_train - 1:+.3%})")
 print("principal angles to PCA's subspace (degrees):", np.round(angles, 2))
 
-# %%
-fig = Figure(figsize=(9, 3.8), layout="constrained")
+# %% mystnb={"figure": {"caption": "Training the linear autoencoder: the largest principal angle between its decoder subspace and PCA's (left) and its excess training error relative to PCA's (right), after each epoch, log scales; the dashed line marks the drop of the learning rate.", "name": "fig-09-convergence"}}
+fig = Figure(figsize=(8.8, 3.8), layout="constrained")
 ax1, ax2 = fig.subplots(1, 2)
 epoch_axis = np.arange(1, len(track.excess) + 1)
 ax1.semilogy(epoch_axis, track.largest_angle)
 ax1.axhline(15, color="k", ls=":", lw=1)
-ax1.text(epoch_axis[-1], 15 * 1.1, "15°", fontsize=8, ha="right")
+ax1.text(epoch_axis[-1], 15 * 1.1, "15°", fontsize=9, ha="right")
 ax1.set_ylabel("largest principal angle (degrees)")
-ax1.set_title("Decoder subspace vs PCA's subspace")
+ax1.set_title("Decoder subspace vs PCA's")
 ax2.semilogy(epoch_axis, track.excess)
 ax2.set_ylabel("(AE error − PCA error) / PCA error")
 ax2.set_title("Excess training error")
 for ax in (ax1, ax2):
     ax.axvline(schedule[0][1] + 0.5, color="gray", ls="--", lw=1)
-    ax.text(schedule[0][1] + 2, ax.get_ylim()[1], "lr 0.01 → 0.001", fontsize=8, va="top")
+    ax.text(schedule[0][1] + 2, ax.get_ylim()[1], "lr 0.01 → 0.001", fontsize=9,
+            va="top")
     ax.set_xlabel("epoch")
     ax.yaxis.set_major_formatter("{x:g}")
     ax.grid(alpha=0.3, which="both")
-fig.suptitle(f"A linear autoencoder with a {K}-number code converging to PCA")
+fig.suptitle(f"A linear autoencoder with a {K}-number code converging to PCA",
+             fontsize=11)
 plots.save_figure(fig, FIGURES / "09_convergence.png")
 
 # %% [markdown]
-# Early in training the error is already within about 10% of PCA's while the largest
-# angle is still huge. A subspace that misses one direction of small variance loses
-# little error, which is the bound of section 3 at work. The angle only comes down as
-# the excess error approaches $(\lambda_k - \lambda_{k+1})\sin^2\theta$.
+# In {numref}`fig-09-convergence`, early in training the error is already close to
+# PCA's while the largest angle is still huge. A subspace that misses one direction of
+# small variance loses little error, which is the bound of section 3 at work. The angle
+# only comes down as the excess error approaches
+# $(\lambda_k - \lambda_{k+1})\sin^2\theta$. The epochs where the excess error is below
+# 15% while the largest angle is above 45°:
 
 # %%
-early = [(e + 1, x, a) for e, (x, a) in enumerate(zip(track.excess, track.largest_angle))
-         if x < 0.15 and a > 45]
-print(f"epochs with excess < 15% but largest angle > 45°: {len(early)}, e.g. epoch "
-      f"{early[0][0]}: excess {early[0][1]:.1%}, angle {early[0][2]:.0f}°")
-assert early
+excess, largest = np.array(track.excess), np.array(track.largest_angle)
+early = np.flatnonzero((excess < 0.15) & (largest > 45))
+print(f"{len(early)} epochs. Among them:")
+for e in (early[np.argmax(largest[early])], early[np.argmin(excess[early])]):
+    print(f"  epoch {e + 1}: error within {excess[e]:.1%} of PCA's, "
+          f"largest angle still {largest[e]:.0f}°")
+assert len(early) > 0
 
 # %% [markdown]
 # ## 5. The checks
@@ -264,19 +273,22 @@ assert angles.max() < 15                                       # 4. same subspac
 #
 # The decoder's rows are not PCA's directions: they are some mixture of them. Projecting
 # each PCA direction $v_i$ onto the decoder subspace, $Q_1 Q_1^\top v_i$, gives it back
-# almost unchanged. In the figure, each row of tiles is one set of $K$ vectors drawn as
-# 8×8 images.
+# almost unchanged. In {numref}`fig-09-same-subspace`, each row of tiles is one set of
+# $K$ vectors drawn as 8×8 images.
 
 # %%
 W2 = linear.decoder[0].params["W"]                # (K, 64)
 Q1, _ = np.linalg.qr(W2.T)
-projected = Q1 @ (Q1.T @ V_K)                     # PCA's directions seen from the AE's subspace
+projected = Q1 @ (Q1.T @ V_K)        # PCA's directions seen from the AE's subspace
 unit_rows = W2 / np.linalg.norm(W2, axis=1, keepdims=True)
 print("cosines between the decoder's rows (1 on the diagonal):")
 print(np.round(unit_rows @ unit_rows.T, 2))
-print("length of each PCA direction after projection (1 = inside the subspace):",
-      np.round(np.linalg.norm(projected, axis=0), 4))
+lengths = np.linalg.norm(projected, axis=0)
+print("length of each PCA direction after projection (1 = inside the subspace):")
+print(np.round(lengths, 4))
+assert lengths.min() > 0.99               # each keeps nearly all of its length
 
+# %% mystnb={"figure": {"caption": "Top row: PCA's first four principal directions. Middle row: the rows of the linear autoencoder's decoder. Bottom row: PCA's directions projected onto the autoencoder's decoder subspace. Red positive, blue negative.", "name": "fig-09-same-subspace"}}
 fig = plots.plot_filters(
     np.column_stack([V_K, W2.T, projected]),
     title=f"Top row: PCA's {K} directions. Middle: the linear AE's decoder rows.\n"
