@@ -120,7 +120,7 @@ assert abs(slope_fwd - 1) < 0.1 and abs(slope_cen - 2) < 0.1
 # %%
 for dtype in (np.float64, np.float32):
     eps = float(np.finfo(dtype).eps)
-    print(f"{np.dtype(dtype).name}: eps = {eps:.1e}; centred, "
+    print(f"{np.dtype(dtype).name}: eps = {eps:.1e}; "
           f"best h ~ eps^(1/3) = {eps ** (1 / 3):.0e}, "
           f"its error ~ eps^(2/3) = {eps ** (2 / 3):.0e}")
 

@@ -324,7 +324,12 @@ fig = plots.plot_filters(
 #    small? Compute what the bound allows and explain the difference.
 # 2. The encoder has a subspace too: the span of the columns of $W_1$. Measure its
 #    principal angles to PCA's subspace. Why should the optimal encoder also span it?
-#    (Hint: for a fixed decoder, the best encoder projects orthogonally onto the decoder
-#    subspace.)
+#
+#    :::{admonition} Hint
+#    :class: dropdown
+#    For a fixed decoder, the best encoder projects orthogonally onto the decoder
+#    subspace.
+#    :::
+#
 # 3. Replace `output="identity"` by `output="sigmoid"`. Is the model still linear? Does
 #    it still beat PCA or lose to it, on training and on test digits?

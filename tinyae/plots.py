@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.text import Text
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from ._validate import check_array
@@ -76,6 +76,10 @@ def _fit_the_page(fig):
     for text in fig.findobj(Text):
         if text.get_text() and text.get_fontsize() < MIN_FONT:
             text.set_fontsize(MIN_FONT)
+    titles = [fig._suptitle] + [ax.title for ax in fig.axes]
+    for title in titles:
+        if title is not None:
+            title.set_wrap(True)  # a title longer than the figure breaks into lines
     for _ in range(4):
         fig.draw_without_rendering()
         width = fig.get_tightbbox().width + 2 * PAD
