@@ -300,19 +300,26 @@ assert train[-1] < 0.01 * train[0]         # by orders of magnitude
 assert val[-1] - train[-1] > val[best_epoch] - train[best_epoch]   # the gap grew
 
 # %% mystnb={"figure": {"caption": "Training and validation error of a 64-128-16 autoencoder trained on 100 digits, log scale: the validation error reaches its minimum at the dotted line, then rises.", "name": "fig-07-overfitting"}}
-fig = plots.plot_loss_curves(h, log=True,
-                             title="64-128-16 autoencoder on 100 digits: overfitting")
-ax = fig.axes[0]
+fig = Figure(figsize=(6.5, 4), layout="constrained")
+ax = fig.subplots()
+epochs_run = np.arange(1, OVERFIT_EPOCHS + 1)
+ax.plot(epochs_run, train, label="training")
+ax.plot(epochs_run, val, label="validation")
 ax.axvline(best_epoch + 1, color="gray", ls=":")
 ax.annotate("best validation error", xy=(best_epoch + 1, val[best_epoch]),
             xytext=(best_epoch + 40, val[best_epoch] * 3), fontsize=9,
             arrowprops=dict(arrowstyle="->", color="gray"))
+ax.set_yscale("log")
+ax.set_xlabel("epoch")
 ax.set_ylabel("squared error per image")
+ax.set_title("64-128-16 autoencoder on 100 digits: overfitting")
+ax.grid(alpha=0.3, which="both")
+ax.legend()
 plots.save_figure(fig, FIGURES / "07_overfitting.png")
 
 # %% [markdown]
-# `plots.plot_loss_curves(history)` draws a `History`'s two curves
-# ({numref}`fig-07-overfitting`). The training error
+# {numref}`fig-07-overfitting` draws the two curves of the `History`
+# (`plots.plot_loss_curves(history)` draws them in one call). The training error
 # falls by orders of magnitude: the model reproduces its 100 digits almost perfectly.
 # The validation error stops improving early and then drifts up. The model has started
 # to learn those 100 particular images rather than what digits have in common.

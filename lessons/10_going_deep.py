@@ -330,7 +330,7 @@ if have_mnist:
 # %% [markdown]
 # After the few epochs of this run, the autoencoder's 64 numbers reconstruct the test
 # digits better than PCA's 64 components, by the margin printed above (the cell asserts
-# it), in the training time printed there. {numref}`fig-10-mnist` shows ten of them:
+# it), in the training time printed there. The figure shows ten of them:
 # PCA's reconstructions are blurred by the faint ghost strokes of other digits, and the
 # autoencoder's strokes are cleaner.
 #
