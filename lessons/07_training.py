@@ -2,14 +2,14 @@
 # # Lesson 7: Training
 #
 # We can now compute a loss and its exact gradient (lessons 4–6). Training turns that
-# gradient into better weights, one small step at a time. This lesson writes the training
-# loop out in full, then looks at the choices that decide whether it works: the optimizer,
-# the learning rate, and when to stop.
+# gradient into better weights, one small step at a time. This lesson writes the
+# training loop out in full, then looks at the choices that decide whether it works: the
+# optimizer, the learning rate, and when to stop.
 #
 # ## Objectives
 #
-# - Write the **minibatch training loop** line by line, and show that it gives bit-identical
-#   weights to `model.fit` with the same seed.
+# - Write the **minibatch training loop** line by line, and show that it gives
+#   bit-identical weights to `model.fit` with the same seed.
 # - Compare three optimizers, **SGD**, **SGD with momentum** and **Adam**, on the same
 #   problem.
 # - Recognise a **learning rate** that is too small, about right, or too large, and what
@@ -32,6 +32,8 @@ FIGURES = Path(os.environ.get("TINYAE_FIGURES", "lessons/figures"))  # where pic
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 # %%
+import textwrap
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -57,30 +59,30 @@ print(f"training digits {X_train.shape}, validation digits {X_val.shape}, "
 # $$\theta \leftarrow \theta - \eta\, \nabla_\theta L(\theta),$$
 #
 # moving every parameter a little against its gradient. The step size $\eta > 0$ is the
-# **learning rate**. Computing $\nabla L$ over all 1,437 training digits for every step is
-# wasteful, because a random **minibatch** of, say, 64 digits gives a noisy but unbiased
-# estimate of the same gradient at a twentieth of the cost. Our losses average over the
-# batch (lesson 4), so a minibatch loss is on the same scale as the full one. One pass
-# over the training set, in a fresh random order, is an **epoch**.
+# **learning rate**. Computing $\nabla L$ over all 1,437 training digits for every step
+# is wasteful, because a random **minibatch** of, say, 64 digits gives a noisy but
+# unbiased estimate of the same gradient at a twentieth of the cost. Our losses average
+# over the batch (lesson 4), so a minibatch loss is on the same scale as the full one.
+# One pass over the training set, in a fresh random order, is an **epoch**.
 #
 # The update rule lives in an **optimizer** object. `optimizer.step(model.parameters())`
 # receives every `(param, grad)` pair and changes the parameters *in place*. The model's
-# arrays are never replaced, so the layers keep seeing their own weights. Here is the whole
-# loop:
+# arrays are never replaced, so the layers keep seeing their own weights. Here is the
+# whole loop:
 
 # %%
 def train_by_hand(model, X, optimizer, epochs, batch_size, seed):
     """Minibatch training, written out. Returns the mean training loss of each epoch."""
     rng = np.random.default_rng(seed)
-    n_batches = -(-len(X) // batch_size)            # ceil(N / batch_size): last batch smaller
+    n_batches = -(-len(X) // batch_size)      # ceil(N / batch_size): last one smaller
     epoch_losses = []
     for _ in range(epochs):
         order = rng.permutation(len(X))             # a fresh random order every epoch
         total = 0.0
         for b in range(n_batches):
             x = X[order[b * batch_size:(b + 1) * batch_size]]   # one minibatch (a copy)
-            loss = model.loss_and_backward(x, x, "mse")          # forward, loss, backward
-            optimizer.step(model.parameters())                   # update W and b in place
+            loss = model.loss_and_backward(x, x, "mse")    # forward, loss, backward
+            optimizer.step(model.parameters())             # update W and b in place
             total += loss * len(x)                               # loss is a batch mean
         epoch_losses.append(total / len(X))         # mean squared error per image
     return epoch_losses
@@ -119,19 +121,18 @@ assert same and losses_by_hand == history.train_loss
 # - **SGD with momentum** $\mu$ (e.g. 0.9): a velocity $v$ accumulates past gradients,
 #   $v \leftarrow \mu v + g$, $\theta \leftarrow \theta - \eta v$. Along a direction
 #   where the gradient keeps its sign, the steps grow to up to $1/(1-\mu) = 10$ times
-#   $\eta g$. Along a direction where it flips sign, the terms cancel. Progress is faster
-#   along long, shallow valleys, with less zig-zag across them.
+#   $\eta g$. Along a direction where it flips sign, the terms cancel. Progress is
+#   faster along long, shallow valleys, with less zig-zag across them.
 # - **Adam** (Kingma & Ba, 2015) keeps running means of the gradient and of its square,
-#   $m \leftarrow \beta_1 m + (1-\beta_1) g$ and $v \leftarrow \beta_2 v + (1-\beta_2) g^2$.
-#   It corrects them for starting at 0, $\hat m = m/(1-\beta_1^t)$ and
-#   $\hat v = v/(1-\beta_2^t)$ at step $t$, and steps by
-#   $\theta \leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)$.
-#   Every parameter gets its own step size: about $\eta$, whatever the size of its
-#   gradient.
+#   $m \leftarrow \beta_1 m + (1-\beta_1) g$ and $v \leftarrow \beta_2 v + (1-\beta_2)
+#   g^2$. It corrects them for starting at 0, $\hat m = m/(1-\beta_1^t)$ and $\hat v =
+#   v/(1-\beta_2^t)$ at step $t$, and steps by $\theta \leftarrow \theta - \eta\, \hat m
+#   / (\sqrt{\hat v} + \epsilon)$. Every parameter gets its own step size: about $\eta$,
+#   whatever the size of its gradient.
 #
-# Each has its own good learning rate, so a fair comparison tries a few rates for each and
-# keeps the best. Every run starts from the same initial weights (`seed=0`) and sees the
-# minibatches in the same order.
+# Each has its own good learning rate, so a fair comparison tries a few rates for each
+# and keeps the best. Every run starts from the same initial weights (`seed=0`) and sees
+# the minibatches in the same order.
 
 # %%
 candidates = {
@@ -143,13 +144,16 @@ best = {}
 for name, (make, rates) in candidates.items():
     for lr in rates:
         model = ta.Autoencoder.shallow(64, 16, seed=0)
-        h = model.fit(X_train, loss="mse", optimizer=make(lr), epochs=EPOCHS, batch_size=64,
-                      validation_data=X_val, seed=0, verbose=0)
+        h = model.fit(X_train, loss="mse", optimizer=make(lr), epochs=EPOCHS,
+                      batch_size=64, validation_data=X_val, seed=0, verbose=0)
         print(f"{name:<20} lr {lr:<6g} validation error {h.val_loss[-1]:.3f}")
         if name not in best or h.val_loss[-1] < best[name][1].val_loss[-1]:
             best[name] = (lr, h)
 
-# %%
+# %% [markdown]
+# {numref}`fig-07-optimizers` shows the best run of each optimizer.
+
+# %% mystnb={"figure": {"caption": "Validation error (solid) and training error (dashed, averaged during each epoch) of the three optimizers, each at its best learning rate.", "name": "fig-07-optimizers"}}
 fig = Figure(figsize=(7, 4.5), layout="constrained")
 ax = fig.subplots()
 epochs = np.arange(1, EPOCHS + 1)
@@ -174,32 +178,35 @@ assert best["Adam"][0] > 1e-3            # larger than fit's default Adam(lr=1e-
 
 # %% [markdown]
 # In the same number of epochs, both momentum and Adam end below plain SGD, each at its
-# own best rate. (Which of the two wins depends on the problem and the budget; run it with
-# more epochs and see.) Adam with `lr=1e-3` is `fit`'s default optimizer, a common and
-# safe starting point; note that Adam's best rate on this problem is larger than that.
+# own best rate. (Which of the two wins depends on the problem and the budget; run it
+# with more epochs and see.) Adam with `lr=1e-3` is `fit`'s default optimizer, a common
+# and safe starting point; note that Adam's best rate on this problem is larger than
+# that.
 #
 # ## 3. The learning rate: too small, about right, too large
 #
-# Plain SGD, three rates a factor of 10–30 apart:
+# Plain SGD, three rates a factor of 10–30 apart ({numref}`fig-07-learning-rates`):
 
 # %%
 rates = {"too small": 0.01, "about right": 0.3, "too large": 3.0}
 runs = {}
 for label, lr in rates.items():
     model = ta.Autoencoder.shallow(64, 16, seed=0)
-    h = model.fit(X_train, loss="mse", optimizer=ta.SGD(lr), epochs=EPOCHS, batch_size=64,
-                  validation_data=X_val, seed=0, verbose=0)
+    h = model.fit(X_train, loss="mse", optimizer=ta.SGD(lr), epochs=EPOCHS,
+                  batch_size=64, validation_data=X_val, seed=0, verbose=0)
     runs[label] = (model, h)
     print(f"{label:<12} lr {lr:<5g} training error {h.train_loss[-1]:.3f}")
+variance = X_train.var(axis=0).sum()
 
+# %% mystnb={"figure": {"caption": "Training error of plain SGD with three learning rates; the dotted line is the error of always answering the mean image.", "name": "fig-07-learning-rates"}}
 fig = Figure(figsize=(7, 4.5), layout="constrained")
 ax = fig.subplots()
 for label, (_, h) in runs.items():
-    ax.plot(epochs, h.train_loss, marker="o", ms=3, label=f"{label} (lr {rates[label]:g})")
-variance = X_train.var(axis=0).sum()
+    ax.plot(epochs, h.train_loss, marker="o", ms=3,
+            label=f"{label} (lr {rates[label]:g})")
 ax.axhline(variance, color="k", ls=":", lw=1)
-ax.text(EPOCHS, variance * 1.04, "error of always answering the mean image", fontsize=8,
-        ha="right", va="bottom")
+ax.text(EPOCHS, variance * 1.04, "error of always answering the mean image",
+        fontsize=9, ha="right", va="bottom")
 ax.set_xlabel("epoch")
 ax.set_ylabel("training error per image")
 ax.set_title("Plain SGD with three learning rates")
@@ -209,13 +216,13 @@ plots.save_figure(fig, FIGURES / "07_learning_rates.png")
 
 # %% [markdown]
 # - **Too small**: every step is safe but tiny. The loss is still falling at the end,
-#   far above the others.
-# - **Too large**: the first steps overshoot so far that the code units stop working.
-#   A ReLU unit whose pre-activation is negative for *every* input outputs 0 and gets zero
+#   far above that of the rate about right.
+# - **Too large**: the first steps overshoot so far that the code units stop working. A
+#   ReLU unit whose pre-activation is negative for *every* input outputs 0 and gets zero
 #   gradient. It is **dead**, and no later step can revive it. With all code units dead
-#   the code is always 0, and the decoder can only learn one image for every input. The best
-#   such image is the mean image, whose squared error per image is the total variance
-#   $\sum_j \operatorname{Var}(x_j)$ (the dotted line).
+#   the code is always 0, and the decoder can only learn one image for every input. The
+#   best such image is the mean image, whose squared error per image is the total
+#   variance $\sum_j \operatorname{Var}(x_j)$ (the dotted line).
 #
 # We check both claims on the numbers:
 
@@ -231,18 +238,19 @@ for label, (model, h) in runs.items():
 print(f"total variance of the training digits: {variance:.3f}")
 small, right, large = (runs[k][1].train_loss[-1] for k in rates)
 assert right < small and right < large
+assert small > 2 * right                                 # far above the right rate's
 assert runs["too small"][1].train_loss[-2] > small       # still falling at the end
 assert dead_fraction(runs["too large"][0], X_train) == 1.0
 assert abs(large - variance) / variance < 0.05
 
 # %% [markdown]
 # Here the sigmoid output keeps every reconstruction in $[0, 1]$, so even a wild step
-# cannot make the loss infinite. Without that bound a large rate can make the loss blow up
-# until it overflows to infinity or becomes NaN ("not a number"). Then every later step is
-# garbage. `fit` checks the loss and the gradients before every step. If one is not
-# finite it raises a `DivergenceError` (from `tinyae.errors`), which names the epoch, the
-# batch and the rate, and the model keeps its last finite parameters. A model with an
-# identity output and a rate of 10:
+# cannot make the loss infinite. Without that bound a large rate can make the loss blow
+# up until it overflows to infinity or becomes NaN ("not a number"). Then every later
+# step is garbage. `fit` checks the loss and the gradients before every step. If one is
+# not finite it raises a `DivergenceError` (from `tinyae.errors`), which names the
+# epoch, the batch and the rate, and the model keeps its last finite parameters. A model
+# with an identity output and a rate of 10:
 
 # %%
 model = ta.Autoencoder.shallow(64, 16, output="identity", seed=0)
@@ -251,8 +259,9 @@ try:
     diverged = False
 except DivergenceError as error:
     diverged = True
-    print(error)
-print("all parameters still finite:", all(np.isfinite(p).all() for p, _ in model.parameters()))
+    print(textwrap.fill(str(error), 88))
+print("all parameters still finite:",
+      all(np.isfinite(p).all() for p, _ in model.parameters()))
 assert diverged
 assert all(np.isfinite(p).all() for p, _ in model.parameters())
 
@@ -272,7 +281,8 @@ assert all(np.isfinite(p).all() for p, _ in model.parameters())
 # %%
 few = X_train[:100]
 big = ta.Autoencoder.deep([64, 128, 16], seed=0)
-print(f"{big.n_parameters():,} parameters, {few.size:,} numbers in the 100 training digits")
+print(f"{big.n_parameters():,} parameters, "
+      f"{few.size:,} numbers in the 100 training digits")
 assert big.n_parameters() > few.size
 OVERFIT_EPOCHS = 400
 h = big.fit(few, loss="mse", optimizer=ta.Adam(3e-3), epochs=OVERFIT_EPOCHS,
@@ -281,43 +291,52 @@ train, val = np.array(h.train_loss), np.array(h.val_loss)
 best_epoch = int(val.argmin())
 print(f"best validation error {val[best_epoch]:.3f} at epoch {best_epoch + 1}; "
       f"at the end {val[-1]:.3f}")
-print(f"gap validation − training: {val[best_epoch] - train[best_epoch]:.3f} at the best "
-      f"epoch, {val[-1] - train[-1]:.3f} at the end")
-assert val[-1] > 1.02 * val[best_epoch]            # validation error rose after its minimum
-assert train[-1] < train[best_epoch]               # while the training error kept falling
-assert train[-1] < 0.01 * train[0]                 # by orders of magnitude
+print(f"gap validation − training: {val[best_epoch] - train[best_epoch]:.3f} at the "
+      f"best epoch, {val[-1] - train[-1]:.3f} at the end")
+print(f"training error: {train[0]:.3f} at epoch 1, {train[-1]:.4f} at the end")
+assert val[-1] > 1.02 * val[best_epoch]    # validation error rose after its minimum
+assert train[-1] < train[best_epoch]       # while the training error kept falling
+assert train[-1] < 0.01 * train[0]         # by orders of magnitude
 assert val[-1] - train[-1] > val[best_epoch] - train[best_epoch]   # the gap grew
 
-# %%
-fig = plots.plot_loss_curves(h, log=True,
-                             title="64-128-16 autoencoder on 100 digits: overfitting")
-ax = fig.axes[0]
+# %% mystnb={"figure": {"caption": "Training and validation error of a 64-128-16 autoencoder trained on 100 digits, log scale: the validation error reaches its minimum at the dotted line, then rises.", "name": "fig-07-overfitting"}}
+fig = Figure(figsize=(6.5, 4), layout="constrained")
+ax = fig.subplots()
+epochs_run = np.arange(1, OVERFIT_EPOCHS + 1)
+ax.plot(epochs_run, train, label="training")
+ax.plot(epochs_run, val, label="validation")
 ax.axvline(best_epoch + 1, color="gray", ls=":")
 ax.annotate("best validation error", xy=(best_epoch + 1, val[best_epoch]),
-            xytext=(best_epoch + 40, val[best_epoch] * 3), fontsize=8,
+            xytext=(best_epoch + 40, val[best_epoch] * 3), fontsize=9,
             arrowprops=dict(arrowstyle="->", color="gray"))
+ax.set_yscale("log")
+ax.set_xlabel("epoch")
 ax.set_ylabel("squared error per image")
+ax.set_title("64-128-16 autoencoder on 100 digits: overfitting")
+ax.grid(alpha=0.3, which="both")
+ax.legend()
 plots.save_figure(fig, FIGURES / "07_overfitting.png")
 
 # %% [markdown]
-# `plots.plot_loss_curves(history)` draws a `History`'s two curves. The training error
-# falls by orders of magnitude: the model reproduces its 100 digits almost perfectly. The
-# validation error stops improving early and then drifts up. The model has started to
-# learn those 100 particular images rather than what digits have in common.
+# {numref}`fig-07-overfitting` draws the two curves of the `History`
+# (`plots.plot_loss_curves(history)` draws them in one call). The training error
+# falls by orders of magnitude: the model reproduces its 100 digits almost perfectly.
+# The validation error stops improving early and then drifts up. The model has started
+# to learn those 100 particular images rather than what digits have in common.
 #
-# The simplest remedy is to stop at the best validation epoch. **Early stopping** watches
-# the validation error and stops when it has not improved for `patience` epochs; by
-# default `ta.EarlyStopping` then copies back the weights of the best epoch. (The other
-# remedies are more data, or a smaller model.)
+# The simplest remedy is to stop at the best validation epoch. **Early stopping**
+# watches the validation error and stops when it has not improved for `patience` epochs;
+# by default `ta.EarlyStopping` then copies back the weights of the best epoch. (The
+# other remedies are more data, or a smaller model.)
 
 # %%
 big = ta.Autoencoder.deep([64, 128, 16], seed=0)
 h = big.fit(few, loss="mse", optimizer=ta.Adam(3e-3), epochs=OVERFIT_EPOCHS,
             batch_size=100, validation_data=X_val, seed=0, verbose=0,
             early_stopping=ta.EarlyStopping(patience=30))
-print(f"stopped early: {h.stopped_early} after {h.epochs} epochs; best validation error "
-      f"{min(h.val_loss):.3f}; the restored model's validation error "
-      f"{big.evaluate(X_val, 'mse'):.3f}")
+print(f"stopped early: {h.stopped_early} after {h.epochs} epochs; "
+      f"best validation error {min(h.val_loss):.3f}")
+print(f"the restored model's validation error {big.evaluate(X_val, 'mse'):.3f}")
 assert h.stopped_early and h.epochs < OVERFIT_EPOCHS
 assert np.isclose(big.evaluate(X_val, "mse"), min(h.val_loss), rtol=1e-12)
 

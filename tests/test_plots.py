@@ -165,3 +165,23 @@ def test_bad_image_shape_is_explained(data):
         plots.plot_filters(np.ones((64, 3)), image_shape=(4, 4, 4))
     with pytest.raises(ShapeError, match="X_hat must have shape"):
         plots.plot_reconstructions(data, data[:, :16])
+
+
+def test_saved_figures_fit_the_book_column(tmp_path):
+    """Too wide, with small text: saved at most MAX_WIDTH wide, no text under MIN_FONT."""
+    from matplotlib.text import Text
+
+    fig = Figure(figsize=(14, 4), layout="constrained")
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], label="a line")
+    ax.set_xlabel("x", fontsize=6)
+    ax.set_title("a figure drawn far too wide", fontsize=7)
+    ax.legend(fontsize=5)
+    plots.save_figure(fig, tmp_path / "wide.png")
+    assert read_png(tmp_path / "wide.png").shape[1] <= plots.MAX_WIDTH * plots.DPI
+    assert min(t.get_fontsize() for t in fig.findobj(Text) if t.get_text()) >= plots.MIN_FONT
+    # A plot function's figure, and a title longer than the column (it wraps).
+    images = np.random.default_rng(0).random((20, 64))
+    plots.plot_reconstructions(images, images, n=20, title="a long title " * 12,
+                               path=tmp_path / "long.png")
+    assert read_png(tmp_path / "long.png").shape[1] <= plots.MAX_WIDTH * plots.DPI

@@ -8,6 +8,13 @@ you drop it. Each returns the Figure and, given ``path``, also saves a PNG there
 each also shows its figure inline, once, as it is made; :func:`save_figure` does
 the same for a figure drawn by hand.
 
+Figures are made for the page they are shown on, at their natural size: a PNG has
+``DPI`` (100) pixels per inch, is at most ``MAX_WIDTH`` (8.8 in, 880 px: the text
+column of the book at a 1280-px window) wide, and no text in it is smaller than
+``MIN_FONT`` (9 pt). Saving enforces the last two for every figure, drawn by hand or
+not: a wider figure is narrowed, its proportions kept (texts keep their point size),
+and a smaller text is raised to ``MIN_FONT``.
+
 Images come as flat rows, shape (N, D), one image per row, with pixels in
 [0, 1]. ``image_shape`` says how to fold a row: ``(H, W)`` for gray or
 ``(3, H, W)`` for colour; by default ``(√D, √D)``, e.g. (8, 8) for the
@@ -23,6 +30,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from ._validate import check_array
@@ -32,7 +40,10 @@ from .uses.pca import PCA
 GRAY = "gray_r"  # 0 is white paper, 1 is black ink: digits look written
 DIVERGING = "RdBu_r"  # filters: red positive, white zero, blue negative
 TILE = 0.9  # inches per image tile
-DPI = 120
+DPI = 100  # pixels per inch: a PNG shown at its natural size has the size it was drawn at
+MAX_WIDTH = 8.8  # inches: 880 px, the width of the book's text column
+MIN_FONT = 9  # points: the smallest text a figure may show at its natural size
+PAD = 0.1  # inches of white around the tight box of a saved figure (savefig's default)
 
 
 # ----- helpers ------------------------------------------------------------------------
@@ -53,14 +64,40 @@ def _notebook_kernel():
     return shell if getattr(shell, "kernel", None) is not None else None
 
 
+def _fit_the_page(fig):
+    """Raise every text below MIN_FONT to it; narrow a figure wider than MAX_WIDTH.
+
+    The width is that of the saved PNG: the tight box around everything drawn (a
+    legend or a title may stick out of the figure), plus PAD on each side. Narrowing
+    keeps the proportions and the point sizes of the texts, so the layout is redone
+    and measured again, a few times at most.
+    """
+    fig.draw_without_rendering()  # lays the figure out, creating its tick labels
+    for text in fig.findobj(Text):
+        if text.get_text() and text.get_fontsize() < MIN_FONT:
+            text.set_fontsize(MIN_FONT)
+    titles = [fig._suptitle] + [ax.title for ax in fig.axes]
+    for title in titles:
+        if title is not None:
+            title.set_wrap(True)  # a title longer than the figure breaks into lines
+    for _ in range(4):
+        fig.draw_without_rendering()
+        width = fig.get_tightbbox().width + 2 * PAD
+        if width <= MAX_WIDTH + 1e-3:
+            return
+        scale = 0.995 * MAX_WIDTH / width
+        fig.set_size_inches(fig.get_size_inches() * scale)
+
+
 def _finish(fig, path, title=None, dpi=DPI):
     if title:
         fig.suptitle(title, fontsize=11)
     kernel = _notebook_kernel()
     if path is None and kernel is None:
         return fig
+    _fit_the_page(fig)
     buffer = io.BytesIO()  # drawn once, for the file and for the notebook alike
-    fig.savefig(buffer, dpi=dpi, bbox_inches="tight", format="png")
+    fig.savefig(buffer, dpi=dpi, bbox_inches="tight", pad_inches=PAD, format="png")
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,11 +115,13 @@ def save_figure(fig, path=None, dpi=DPI):
     ----------
     fig : matplotlib.figure.Figure
         Any figure, e.g. ``Figure(figsize=(6, 4), layout="constrained")`` with axes
-        drawn on it.
+        drawn on it. Before saving, a text smaller than ``MIN_FONT`` is raised to it
+        and a figure wider than ``MAX_WIDTH`` is narrowed to it (module docstring).
     path : str or Path, optional
         Where to write the PNG; its folder is created. None writes no file.
     dpi : int
-        Resolution of the PNG, 120 by default like every tinyae figure.
+        Resolution of the PNG, ``DPI`` (100) by default like every tinyae figure, so
+        that the PNG shown at its natural size has the size the figure was drawn at.
 
     Returns
     -------
@@ -132,7 +171,7 @@ def _show(ax, img, title=None, cmap=GRAY, vmin=0.0, vmax=1.0):
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title, fontsize=MIN_FONT)
     return im
 
 
@@ -186,7 +225,7 @@ def plot_reconstructions(X, X_hat, n=10, image_shape=None, path=None, title=None
     for r, (R, label) in enumerate(zip(rows, row_labels, strict=True)):
         for i in range(n):
             _show(axes[r, i], _fold(R[i], shape))
-        axes[r, 0].set_ylabel(label, fontsize=8)
+        axes[r, 0].set_ylabel(label, fontsize=MIN_FONT)
     return _finish(fig, path, title)
 
 
@@ -250,7 +289,7 @@ def plot_codes(codes, labels=None, path=None, title=None):
         for i, c in enumerate(classes):
             ax.scatter(*xy[labels == c].T, color=tab10(i), label=str(c), **style)
         ax.legend(title="label", loc="center left", bbox_to_anchor=(1.01, 0.5),
-                  markerscale=2, fontsize=8, frameon=False)
+                  markerscale=2, fontsize=MIN_FONT, frameon=False)
     else:
         points = ax.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="viridis", **style)
         fig.colorbar(points, ax=ax, label="label")
@@ -288,7 +327,7 @@ def plot_filters(W, image_shape=None, n=None, path=None, title=None):
         im = _show(ax, _fold(w / scale, shape), cmap=DIVERGING, vmin=-1.0, vmax=1.0)
     if len(shape) == 2:
         bar = fig.colorbar(im, ax=list(axes), shrink=0.6, ticks=[-1, 0, 1])
-        bar.ax.set_yticklabels(["−max", "0", "+max"], fontsize=8)
+        bar.ax.set_yticklabels(["−max", "0", "+max"], fontsize=MIN_FONT)
     return _finish(fig, path, title)
 
 
