@@ -9,6 +9,7 @@ they are compared with the reference only. A wrong answer is named by
 """
 
 import inspect
+import itertools
 import warnings
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from .diagnose import (
     UNRECOGNISED,
     describe_shape,
     diagnose,
+    matches,
     recognise,
     worst_entry,
 )
@@ -224,6 +226,28 @@ def _summarise(name, comparisons, labels, is_gradient=True):
                        worst.got.shape, diagnosis, is_gradient)
 
 
+def _wrong_order(ex, comparisons):
+    """``{output: diagnosis}`` for the outputs returned in another one's place, else ``{}``.
+
+    Position ``p`` of the returned tuple holds output ``order[p]`` when, in every case,
+    it matches that output's right answer; the positions returned in their own place
+    are not looked at (they may hold another mistake).
+    """
+    names, n = ex.outputs, len(ex.outputs)
+    for order in itertools.permutations(range(n)):
+        moved = [p for p in range(n) if order[p] != p]
+        if moved and all(matches(got.got, want.expected)
+                         for p in moved
+                         for got, want in zip(comparisons[names[p]], comparisons[names[order[p]]],
+                                              strict=True)):
+            returned = ", ".join(names[q] for q in order)
+            why = (f"returned in the wrong order: you returned ({returned}); the exercise asks "
+                   f"for ({', '.join(names)}), in that order (the checker finds each gradient "
+                   "by its place in the tuple)")
+            return {names[p]: why for p in moved}
+    return {}
+
+
 def check_function(ex, fn, source="<function>", shapes=None, seed=0):
     """Check ``fn`` as the answer to exercise ``ex`` on every case; a :class:`FunctionResult`."""
     result = FunctionResult(ex.function, ex.signature, source, ex.forward)
@@ -256,5 +280,8 @@ def check_function(ex, fn, source="<function>", shapes=None, seed=0):
             comparisons[name].append(_compare(ex, k, i, case, got[k]))
     result.rows = [_summarise(name, comparisons[name], result.cases, wrt is not None)
                    for name, wrt in zip(ex.outputs, ex.wrt, strict=True)]
+    swapped = _wrong_order(ex, comparisons)   # the right arrays in another order: say so
+    for row in result.rows:
+        row.diagnosis = swapped.get(row.name, row.diagnosis)
     result.status = "passed" if all(row.passed for row in result.rows) else "failed"
     return result

@@ -105,7 +105,8 @@ def shape_candidates(expected):
     return out
 
 
-def _same(a, b):
+def matches(a, b):
+    """``a`` equals ``b``: the same shape, and relative error below :data:`MATCH_TOLERANCE`."""
     with np.errstate(all="ignore"):  # inf or NaN in a student's array: no match, no warning
         return a.shape == b.shape and relative_error(a, b) < MATCH_TOLERANCE
 
@@ -139,7 +140,7 @@ def recognise(got, expected, context=None):
                 found[label] = explanation
             continue
         value = np.asarray(value, dtype=np.float64)
-        if not _same(value, expected) and _same(got, value):
+        if not matches(value, expected) and matches(got, value):
             found[label] = explanation
     return list(found.items())
 
@@ -176,7 +177,7 @@ def diagnose(got, expected, context=None):
     """
     got = np.asarray(got, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
-    if _same(got, expected) and relative_error(got, expected) < THRESHOLD:
+    if matches(got, expected) and relative_error(got, expected) < THRESHOLD:
         return None
     if not np.all(np.isfinite(got)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(got))[0]) if got.ndim else ()

@@ -23,18 +23,27 @@ def _autoencoder_loss(x, W1, b1, W2, b2):
     return float(np.sum((x_hat - x) ** 2)) / len(x)
 
 
-def _autoencoder_deltas(x, W1, b1, W2, b2, d_out=dsigmoid, d_hid=dsigmoid, W2_back=None):
+def _sigmoid_prime(a, z):
+    """σ'(z) = a(1 − a), from the layer's output ``a`` (its pre-activation ``z`` unused)."""
+    return dsigmoid(a)
+
+
+def _autoencoder_deltas(x, W1, b1, W2, b2, d_out=_sigmoid_prime, d_hid=_sigmoid_prime,
+                        W2_back=None):
     """``h``, ``dz1``, ``dz2`` of the backward pass; the keywords plant mistakes.
 
-    ``d_out``, ``d_hid``: σ' as a function of the layer's output;
+    ``d_out(a, z)``, ``d_hid(a, z)``: what multiplies the gradient at the output and
+    the hidden sigmoid, from the layer's output ``a`` and pre-activation ``z``;
     ``W2_back(W2)``: the matrix the gradient flows back through (``W2.T`` when right).
     """
-    h = sigmoid(x @ W1 + b1)                         # (N, H)
-    x_hat = sigmoid(h @ W2 + b2)                     # (N, D)
+    z1 = x @ W1 + b1
+    h = sigmoid(z1)                                  # (N, H)
+    z2 = h @ W2 + b2
+    x_hat = sigmoid(z2)                              # (N, D)
     dx_hat = 2 * (x_hat - x) / len(x)                # MSE: dL/dx̂
-    dz2 = dx_hat * d_out(x_hat)                      # through the output sigmoid
+    dz2 = dx_hat * d_out(x_hat, z2)                  # through the output sigmoid
     dh = dz2 @ (W2.T if W2_back is None else W2_back(W2))
-    dz1 = dh * d_hid(h)                              # through the hidden sigmoid
+    dz1 = dh * d_hid(h, z1)                          # through the hidden sigmoid
     return h, dz1, dz2
 
 
@@ -47,8 +56,18 @@ def _ae_mistake(label, explanation, **mistake):
     return Mistake(label, explanation, lambda *args: _autoencoder_grads(*args, **mistake))
 
 
-def _sigmoid_prime_of_output(a):
+def _sigmoid_prime_of_output(a, z):
+    """σ'(a) = σ(a)(1 − σ(a)): the derivative evaluated at the output a instead of at z."""
     return dsigmoid(sigmoid(a))
+
+
+def _formula_fed_z(a, z):
+    """a(1 − a) with the pre-activation z put in for a: z(1 − z)."""
+    return z * (1 - z)
+
+
+def _left_out(a, z):
+    return 1.0
 
 
 def _ae_bias_mistakes(label, explanation, reduce):
@@ -70,13 +89,13 @@ register(Exercise(
     mistakes=(
         _ae_mistake("activation's value where its derivative belongs",
                     "multiplied by a sigmoid's output a = σ(z) where σ'(z) = a(1 − a) belongs",
-                    d_out=lambda a: a, d_hid=lambda a: a),
+                    d_out=lambda a, z: a, d_hid=lambda a, z: a),
         _ae_mistake("activation's value where its derivative belongs",
                     "at the output layer: multiplied by x̂ where x̂(1 − x̂) belongs",
-                    d_out=lambda a: a),
+                    d_out=lambda a, z: a),
         _ae_mistake("activation's value where its derivative belongs",
                     "at the hidden layer: multiplied by h where h(1 − h) belongs",
-                    d_hid=lambda a: a),
+                    d_hid=lambda a, z: a),
         _ae_mistake("derivative taken at the wrong point",
                     "computed σ'(a) = σ(a)(1 − σ(a)) at a sigmoid's output a; the derivative "
                     "belongs at the pre-activation z, σ'(z) = a(1 − a)",
@@ -90,7 +109,27 @@ register(Exercise(
         _ae_mistake("left out the output sigmoid's derivative",
                     "dL/dz2 = dL/dx̂ · x̂(1 − x̂) for squared error; dropping x̂(1 − x̂) is "
                     "right only for cross-entropy computed from the logits",
-                    d_out=lambda a: 1.0),
+                    d_out=_left_out),
+        _ae_mistake("left out the hidden sigmoid's derivative",
+                    "dz1 = dh is missing the factor σ'(z1) = h(1 − h): the gradient passes "
+                    "through the hidden sigmoid on its way to W1 and b1 (dz1 = dh * h * (1 − h))",
+                    d_hid=_left_out),
+        _ae_mistake("left out both sigmoids' derivatives",
+                    "dz2 = dx̂ and dz1 = dh: each sigmoid multiplies the gradient passing "
+                    "through it by its derivative, x̂(1 − x̂) and h(1 − h)",
+                    d_out=_left_out, d_hid=_left_out),
+        _ae_mistake("derivative taken at the wrong point",
+                    "at the hidden layer: used a(1 − a) with z1 in place of a; that formula "
+                    "needs the output h = σ(z1): dz1 = dh * h * (1 − h)",
+                    d_hid=_formula_fed_z),
+        _ae_mistake("derivative taken at the wrong point",
+                    "at the output layer: used a(1 − a) with z2 in place of a; that formula "
+                    "needs the output x̂ = σ(z2): dz2 = dx̂ * x̂ * (1 − x̂)",
+                    d_out=_formula_fed_z),
+        _ae_mistake("derivative taken at the wrong point",
+                    "used a(1 − a) with the pre-activations z1, z2 in place of a; that formula "
+                    "needs the sigmoid's outputs h and x̂", d_out=_formula_fed_z,
+                    d_hid=_formula_fed_z),
         _ae_mistake("transposed",
                     "back-propagated to the hidden layer through W2 instead of W2ᵀ: "
                     "dh = dz2 @ W2.T", W2_back=lambda W2: W2),
