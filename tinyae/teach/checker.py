@@ -223,7 +223,8 @@ def _summarise(name, comparisons, labels, is_gradient=True):
                          f"entry {worst.index} should be {expected:.6g} but is {got:.6g}")
     return GradientRow(name, not failing, float(worst.error), float(worst.fd_error), worst.case,
                        worst.index, float(expected), float(got), worst.expected.shape,
-                       worst.got.shape, diagnosis, is_gradient)
+                       worst.got.shape, diagnosis, is_gradient,
+                       tuple(c.case for c in failing))
 
 
 def _wrong_order(ex, comparisons):

@@ -21,7 +21,7 @@ class GradientRow:
     for a forward output, ``is_gradient=False``, which has no finite differences);
     ``case`` (numbered from 1), ``index``, ``expected`` and ``got`` locate the worst
     entry (``index`` is None when that case's shape is wrong: compare ``shape`` and
-    ``got_shape``).
+    ``got_shape``); ``failing_cases`` lists every case (from 1) it failed in.
     """
 
     name: str
@@ -36,6 +36,7 @@ class GradientRow:
     got_shape: tuple
     diagnosis: str = None
     is_gradient: bool = True
+    failing_cases: tuple = ()
 
 
 @dataclass
@@ -52,6 +53,7 @@ class FunctionResult:
     rows: list = field(default_factory=list)
     cases: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    seconds: float = 0.0
 
     @property
     def passed(self):

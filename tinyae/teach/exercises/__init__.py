@@ -32,7 +32,8 @@ from ..checker import check_function
 from ..diagnose import PASS_THRESHOLD
 from ..report import ExerciseReport, FunctionResult, GradientRow
 from . import activations, autoencoder, batchnorm, dense, dropout, losses, penalties  # noqa: F401
-from .runner import check_exercise, load_functions, main_check
+from .command import main_check
+from .runner import check_exercise, load_functions
 from .spec import EXERCISES, Exercise, ExerciseError, Mistake
 
 __all__ = ["EXERCISES", "PASS_THRESHOLD", "Exercise", "ExerciseError", "ExerciseReport",

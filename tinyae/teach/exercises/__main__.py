@@ -2,6 +2,6 @@
 
 import sys
 
-from .runner import main_check
+from .command import main_check
 
 sys.exit(main_check(sys.argv[1:]))

@@ -77,7 +77,7 @@ def _ae_bias_mistakes(label, explanation, reduce):
 
 
 register(Exercise(
-    function="autoencoder_backward", file="ex07_autoencoder_backward",
+    function="autoencoder_backward", points=3, file="ex07_autoencoder_backward",
     args=("x", "W1", "b1", "W2", "b2"), outputs=("dW1", "db1", "dW2", "db2"),
     wrt=("W1", "b1", "W2", "b2"),
     forward="h = σ(x @ W1 + b1), x̂ = σ(h @ W2 + b2), L = (1/N) Σ_n Σ_j (x̂_nj − x_nj)²",

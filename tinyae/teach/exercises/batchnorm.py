@@ -88,7 +88,7 @@ def _running_mistakes(label, explanation, train=None, evaluate=None):
 _SWAPPED = "swapped biased and unbiased variance"
 
 register(Exercise(
-    function="batchnorm_forward", file="ex10_batchnorm_backward",
+    function="batchnorm_forward", points=2, file="ex10_batchnorm_backward",
     args=("x", "gamma", "beta", "running_mean", "running_var", "momentum", "eps", "training"),
     outputs=("y", "new_running_mean", "new_running_var"), wrt=(None, None, None),
     forward="train: y = γ·(x − μ)/√(σ² + ε) + β with the batch's μ, σ² (biased), and "
@@ -176,7 +176,7 @@ def _bn_mistake(label, explanation, **mistake):
 
 
 register(Exercise(
-    function="batchnorm_backward", file="ex10_batchnorm_backward",
+    function="batchnorm_backward", points=3, file="ex10_batchnorm_backward",
     args=("x", "gamma", "beta", "running_mean", "running_var", "eps", "grad_out"),
     outputs=("dx", "dgamma", "dbeta"), wrt=("x", "gamma", "beta"),
     forward="train mode: μ = mean(x, axis=0), σ² = var(x, axis=0) (biased), "

@@ -17,7 +17,7 @@ def _dense_inputs(shape, rng):
 
 
 register(Exercise(
-    function="dense_backward", file="ex04_dense_backward",
+    function="dense_backward", points=2, file="ex04_dense_backward",
     args=("x", "W", "b", "grad_out"), outputs=("dx", "dW", "db"), wrt=("x", "W", "b"),
     forward="y = x @ W + b",
     shape_names=("N", "n_in", "n_out"), shapes=((1, 3, 4), (4, 5, 3), (3, 4, 4), (5, 2, 6)),

@@ -46,7 +46,7 @@ def _dkl_drho_hat(h, rho, beta):
 
 
 register(Exercise(
-    function="kl_sparsity_grad", file="ex09_sparsity_kl",
+    function="kl_sparsity_grad", points=2, file="ex09_sparsity_kl",
     args=("h", "rho", "beta"), outputs=("dh",), wrt=("h",),
     forward="ρ̂_j = (1/N) Σ_n h_nj, L = β Σ_j [ρ log(ρ/ρ̂_j) + (1 − ρ) log((1 − ρ)/(1 − ρ̂_j))]",
     shape_names=("N", "H"), shapes=((1, 4), (5, 3), (8, 6), (3, 5)),

@@ -1,8 +1,7 @@
-"""Loading a student's file, and the entry points: ``check_exercise`` and ``tinyae check``."""
+"""Loading a student's file and checking it: ``load_functions``, ``check_exercise``."""
 
-import argparse
 import importlib.util
-import sys
+import time
 from pathlib import Path
 
 from ..checker import check_function
@@ -80,46 +79,12 @@ def check_exercise(path_or_function, name=None, verbose=True, shapes=None, seed=
                 raise ExerciseError(f"{source} does not define {name}; it defines "
                                     f"{', '.join(functions)}")
             functions = {name: functions[name]}
-    report = ExerciseReport(source, [check_function(EXERCISES[n], f, source, shapes, seed)
-                                     for n, f in functions.items()])
+    results = []
+    for n, f in functions.items():
+        start = time.perf_counter()
+        results.append(check_function(EXERCISES[n], f, source, shapes, seed))
+        results[-1].seconds = time.perf_counter() - start
+    report = ExerciseReport(source, results)
     if verbose:
         print(report)
     return report
-
-
-def main_check(argv=None):
-    """``tinyae check FILE [FILE ...]``: print each report; 0 only when everything passes.
-
-    Exit codes: 0 all passed; 1 a gradient is wrong, not implemented, or crashed;
-    2 a file could not be checked at all (missing, no exercise function, import error).
-    """
-    parser = argparse.ArgumentParser(
-        prog="tinyae check", description="Check your gradient exercise against the reference "
-        "and finite differences, and say what is wrong.")
-    parser.add_argument("files", nargs="+", metavar="FILE", help="exercise file(s), e.g. "
-                        "lessons/exercises/ex04_dense_backward.py")
-    parser.add_argument("--function", default=None, help="check only this function")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first case (default 0)")
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, or a usage error argparse has already printed
-        return exc.code if isinstance(exc.code, int) else 2
-    code, failed = 0, []
-    for path in args.files:
-        try:
-            report = check_exercise(path, name=args.function, verbose=False, seed=args.seed)
-        except ExerciseError as exc:
-            print(f"tinyae check: error: {exc}", file=sys.stderr)
-            code, failed = 2, failed + [path]
-            continue
-        print(report, end="\n\n" if len(args.files) > 1 else "\n")
-        if not report.passed:
-            code, failed = max(code, 1), failed + [path]
-    if len(args.files) > 1:
-        print(f"{len(args.files) - len(failed)} of {len(args.files)} files passed"
-              + (f"; not passed: {', '.join(map(str, failed))}" if failed else ""))
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main_check(sys.argv[1:]))

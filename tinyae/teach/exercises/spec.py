@@ -8,6 +8,7 @@ Every topic module of this package (``activations``, ``dense``, ``losses``,
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ...errors import TinyAEError
 
@@ -43,6 +44,9 @@ class Exercise:
     argument ``wrt[k]`` is ``outputs[k]``; ``sizes(*args)`` gives the batch size
     ``N`` (and number of features ``D``) for the scale-factor diagnoses. A forward
     pass's outputs are not gradients: their ``wrt`` is None and they have no ``loss``.
+    ``points``: what the function is worth in a grade (all of them when it passes,
+    none otherwise), for ``tinyae check --format json/junit/gradescope`` and
+    ``tinyae exercises grade``.
     """
 
     function: str
@@ -58,6 +62,7 @@ class Exercise:
     loss: Callable = None
     sizes: Callable = lambda *args: {}
     mistakes: tuple = ()
+    points: int = 1
 
     @property
     def signature(self):
@@ -103,3 +108,13 @@ def register(exercise):
     ordered = sorted(EXERCISES.values(), key=lambda ex: ex.file)
     EXERCISES.clear()
     EXERCISES.update((ex.function, ex) for ex in ordered)
+
+
+def exercises_of_file(path):
+    """The exercises a file is meant to hold, from its name: ``ex04_*.py`` -> ``[dense_backward]``.
+
+    Used to give a file that cannot be checked (missing, not importable) a zero for each
+    function it should have defined; ``[]`` when the name starts with no exercise number.
+    """
+    number = Path(path).name[:4]
+    return [ex for ex in EXERCISES.values() if ex.file[:4] == number and number.startswith("ex")]
