@@ -63,6 +63,7 @@ def _kill(proc):
 
 def check_in_subprocess(path, timeout=60.0, max_output=1_000_000):
     """Check one file in its own Python process; a :class:`FileOutcome`."""
+    path = Path(path).resolve()
     with tempfile.TemporaryDirectory(prefix="tinyae-grade-") as tmp:
         out = Path(tmp) / "result.json"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
