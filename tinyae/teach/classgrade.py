@@ -135,6 +135,10 @@ def grade_class(submissions, out, only=None, timeout=60.0, max_output=1_000_000,
     files = {s.name: exercise_files(s) for s in students}
     if only:
         numbers = [f"ex{int(n):02d}" for n in only]
+        unknown = sorted(set(numbers) - {ex.file[:4] for ex in EXERCISES.values()})
+        if unknown:
+            raise ExerciseError(f"no exercise {', '.join(unknown)}; the exercises are ex01 to "
+                                f"ex{max(int(ex.file[2:4]) for ex in EXERCISES.values()):02d}")
     else:
         numbers = sorted({n for found in files.values() for n in found})
     assigned = [ex for ex in EXERCISES.values() if ex.file[:4] in numbers]

@@ -22,6 +22,12 @@ Usage::
     from tinyae.exercises import check_exercise                # notebook
     report = check_exercise(my_dense_backward, name="dense_backward")
 
+The package: ``spec`` (what an exercise is, the registry :data:`EXERCISES`), one module per
+topic with its exercises and the mistakes each recognises (``activations``: ex01-03,
+``dense``: ex04, ``losses``: ex05-06, ``autoencoder``: ex07, ``penalties``: ex08-09,
+``batchnorm``: ex10, ``dropout``: ex11), ``runner`` (loading a file, :func:`check_exercise`)
+and ``command`` (``tinyae check`` and its formats, :func:`main_check`).
+
 Conventions, the package's own: row convention ``y = x @ W + b`` with ``x`` of
 shape ``(N, features)``; a loss sums over the features and averages over the
 batch, so a loss gradient carries exactly one factor ``1/N``.

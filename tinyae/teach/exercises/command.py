@@ -25,6 +25,12 @@ from .runner import check_exercise, load_functions
 from .spec import ExerciseError
 
 
+def _positive_int(text):
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
 def add_check_arguments(parser):
     """The arguments of ``tinyae check``, on ``parser`` (the ``tinyae`` command's, or its own)."""
     parser.add_argument("files", nargs="+", metavar="FILE", help="exercise file(s), e.g. "
@@ -42,7 +48,7 @@ def add_check_arguments(parser):
     parser.add_argument("--train", action="store_true",
                         help="train the shallow autoencoder on the digits with your "
                         "sigmoid_backward (ex01) and dense_backward (ex04), beside tinyae's own")
-    parser.add_argument("--epochs", type=int, default=20,
+    parser.add_argument("--epochs", type=_positive_int, default=20,
                         help="with --train: epochs (default 20)")
     return parser
 
