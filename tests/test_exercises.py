@@ -368,6 +368,58 @@ def test_autoencoder_hidden_derivative_at_the_wrong_point():
         assert "hidden layer" in report[name].diagnosis
 
 
+def _autoencoder_with_deltas(output_delta=None, hidden_delta=None):
+    """ex07 with ``dz2 = output_delta(dx_hat, x_hat, z2)`` and ``dz1 = hidden_delta(dh, h, z1)``
+    in place of the right ``dx_hat * x_hat * (1 - x_hat)`` and ``dh * h * (1 - h)``."""
+    def right(d, a, z):
+        return d * a * (1 - a)
+
+    def attempt(x, W1, b1, W2, b2):
+        z1 = x @ W1 + b1
+        h = sigmoid(z1)
+        z2 = h @ W2 + b2
+        x_hat = sigmoid(z2)
+        dz2 = (output_delta or right)(2 * (x_hat - x) / len(x), x_hat, z2)
+        dz1 = (hidden_delta or right)(dz2 @ W2.T, h, z1)
+        return x.T @ dz1, dz1.sum(axis=0), h.T @ dz2, dz2.sum(axis=0)
+    return attempt
+
+
+def _left_out(d, a, z):
+    return d
+
+
+def _formula_fed_z(d, a, z):
+    return d * z * (1 - z)
+
+
+@pytest.mark.parametrize("output_delta, hidden_delta, label, where", [
+    (None, _left_out, "left out the hidden sigmoid's derivative", "hidden"),     # dz1 = dh
+    (None, _formula_fed_z, "derivative taken at the wrong point", "hidden layer"),
+    (_formula_fed_z, None, "derivative taken at the wrong point", "output layer"),
+    (_formula_fed_z, _formula_fed_z, "derivative taken at the wrong point", "z1, z2"),
+    (_left_out, _left_out, "left out both sigmoids' derivatives", "h(1 − h)"),
+], ids=["dz1 = dh", "dz1 = dh*z1*(1-z1)", "dz2 = dx_hat*z2*(1-z2)", "both fed z", "both out"])
+def test_autoencoder_derivative_mistakes_ex01_names_too(output_delta, hidden_delta, label, where):
+    report = check(_autoencoder_with_deltas(output_delta, hidden_delta), "autoencoder_backward")
+    wrong = ("dW1", "db1") if output_delta is None else ("dW1", "db1", "dW2", "db2")
+    assert [row.name for row in report.rows if not row.passed] == list(wrong)
+    for name in ("dW1", "db1"):   # they depend on both deltas: only the whole mistake fits
+        assert report[name].diagnosis.startswith(label), report[name].diagnosis
+        assert where in report[name].diagnosis
+    for name in wrong[2:]:        # dW2, db2 see only the output layer's part of it
+        assert label in report[name].diagnosis, report[name].diagnosis
+
+
+def test_dense_gradients_returned_in_the_wrong_order():
+    report = check(lambda x, W, b, g: (x.T @ g, g @ W.T, g.sum(axis=0)), "dense_backward")
+    assert report["db"].passed
+    for name in ("dx", "dW"):
+        diagnosis = report[name].diagnosis
+        assert diagnosis.startswith("returned in the wrong order"), diagnosis
+        assert "(dW, dx, db)" in diagnosis and "(dx, dW, db)" in diagnosis
+
+
 def test_autoencoder_value_instead_of_derivative():
     def attempt(x, W1, b1, W2, b2):
         h = sigmoid(x @ W1 + b1)

@@ -1,4 +1,4 @@
-"""The small commands: ``reconstruct``/``encode`` (apply), ``sample``, ``export``, ``check``."""
+"""The small commands: ``reconstruct``/``encode`` (apply), ``sample``, ``export``."""
 
 
 import os
@@ -66,10 +66,4 @@ def cmd_export(args):
           f"  net.load_state_dict(safetensors.torch.load_file({str(args.output)!r}))")
     return 0
 
-
-# ----- tinyae check ------------------------------------------------------------------------
-def cmd_check(args):
-    from ..teach.exercises import main_check
-
-    return main_check(args.args)
 

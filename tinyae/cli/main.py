@@ -9,7 +9,6 @@ The variants: ``--noise KIND:LEVEL`` (denoising), ``--sparsity RHO:BETA``,
 ``tinyae sample MODEL N OUT.png`` draws new images from a variational model.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -30,7 +29,8 @@ from .args import (
     _sizes,
     _sparsity,
 )
-from .commands import cmd_apply, cmd_check, cmd_export, cmd_sample
+from .commands import cmd_apply, cmd_export, cmd_sample
+from .grading import register as register_grading
 from .train import cmd_train
 
 
@@ -142,9 +142,7 @@ def build_parser():
     e.add_argument("output", type=Path, help="OUT.safetensors")
     e.set_defaults(func=cmd_export)
 
-    c = sub.add_parser("check", help="grade a gradient exercise: tinyae check FILE.py")
-    c.add_argument("args", nargs=argparse.REMAINDER)
-    c.set_defaults(func=cmd_check)
+    register_grading(sub)   # check, exercises (release, grade): cli/grading.py
     return parser
 
 
