@@ -10,8 +10,9 @@
 # ## Objectives
 #
 # - Corrupt images with Gaussian, masking and salt-and-pepper noise (`ta.add_noise`).
-# - Train a denoising autoencoder with `fit(..., noise=(kind, level))`, which draws fresh
-#   noise for every batch from the seeded Generator and keeps the clean batch as target.
+# - Train a denoising autoencoder with `fit(..., noise=(kind, level))`, which draws
+#   fresh noise for every batch from the seeded Generator and keeps the clean batch as
+#   target.
 # - Measure, on held-out noisy digits, the error against the clean digits of three
 #   denoisers at the same code size: PCA projection, the plain autoencoder and the
 #   denoising autoencoder.
@@ -81,8 +82,8 @@ for kind, Xn in X_noisy.items():
 # ## 2. Training on corrupted inputs against clean targets
 #
 # The only change to training is one argument. In `fit`'s inner loop each batch `x` is
-# corrupted *afresh* and the loss compares the reconstruction of the noisy batch with the
-# clean one:
+# corrupted *afresh* and the loss compares the reconstruction of the noisy batch with
+# the clean one:
 #
 # ```python
 # x_in = add_noise(x, kind, level, seed=rng)     # new noise every batch, every epoch
@@ -93,9 +94,9 @@ for kind, Xn in X_noisy.items():
 # twice and cannot memorise the noise. `rng` is the Generator seeded by `fit(seed=...)`,
 # so the run is reproducible: same seed, same bits.
 #
-# We train one plain autoencoder (on clean digits) and one denoising autoencoder per kind
-# of noise, all `Autoencoder.shallow(64, 32)` with the same seed and epochs, and fit a
-# PCA with 32 components, the linear denoiser: projecting a noisy image on the
+# We train one plain autoencoder (on clean digits) and one denoising autoencoder per
+# kind of noise, all `Autoencoder.shallow(64, 32)` with the same seed and epochs, and
+# fit a PCA with 32 components, the linear denoiser: projecting a noisy image on the
 # 32-dimensional subspace of the training digits removes the noise that lies outside it.
 
 # %%
@@ -121,11 +122,11 @@ for kind, Xn in X_noisy.items():
           f"{r['denoising']:12.3f}")
 
 # %% [markdown]
-# Read the table row by row: each number is how far the cleaned-up held-out digits are from
-# the clean originals. For every kind of noise the denoising autoencoder is closest. The
-# plain autoencoder, trained only to copy clean digits, also copies much of the noise.
-# PCA removes the part of the noise that lies outside its subspace, but keeps the part
-# inside it.
+# Read the table row by row: each number is how far the cleaned-up held-out digits are
+# from the clean originals. For every kind of noise the denoising autoencoder is
+# closest. The plain autoencoder, trained only to copy clean digits, also copies much of
+# the noise. PCA removes the part of the noise that lies outside its subspace, but keeps
+# the part inside it.
 
 # %%
 for kind, r in results.items():
@@ -154,8 +155,8 @@ for kind in ("gaussian", "masking"):
 #
 # The denoising model was never asked to reproduce a clean image exactly from a clean
 # input, and its code has been pushed to ignore small details that noise could also
-# produce. On clean test digits it is therefore *worse* than the plain model, by a margin
-# we can measure.
+# produce. On clean test digits it is therefore *worse* than the plain model, by a
+# margin we can measure.
 
 # %%
 clean_plain = plain.reconstruction_error(X_test)
@@ -167,9 +168,9 @@ assert all(v > clean_plain for v in clean_den.values())
 # %% [markdown]
 # ## 5. Other noise levels
 #
-# The Gaussian denoiser was trained at $\sigma = 0.3$. How does it do at weaker and stronger
-# noise? We corrupt the test digits at several levels and compare the three models (no
-# retraining).
+# The Gaussian denoiser was trained at $\sigma = 0.3$. How does it do at weaker and
+# stronger noise? We corrupt the test digits at several levels and compare the three
+# models (no retraining).
 
 # %%
 levels = [0.1, 0.2, 0.3, 0.4, 0.5]
@@ -200,19 +201,21 @@ assert np.all(den >= den[0])  # the error grows with the noise it has to undo
 assert curves["noisy input"][0] < den[0]  # at σ = 0.1, leaving the image alone is best
 
 # %% [markdown]
-# From $\sigma = 0.2$ upwards the denoising model beats the plain one by a wide margin, and the
-# gap grows with the noise. At $\sigma = 0.1$ the noise is smaller than what every model loses
-# by squeezing an image through a 32-number code: the noisy input itself is closest to the
-# clean digit, and no model should be used at all. Training noise is a choice: a denoiser is
-# best near the noise it was trained for.
+# From $\sigma = 0.2$ upwards the denoising model beats the plain one by a wide margin,
+# and the gap grows with the noise. At $\sigma = 0.1$ the noise is smaller than what
+# every model loses by squeezing an image through a 32-number code: the noisy input
+# itself is closest to the clean digit, and no model should be used at all. Training
+# noise is a choice: a denoiser is best near the noise it was trained for.
 #
 # ## Summary
 #
 # - A denoising autoencoder is trained on corrupted inputs against clean targets, with
 #   fresh noise each batch: `fit(X, noise=("gaussian", 0.3))`. Nothing else changes.
-# - On held-out noisy digits it removes far more noise than the plain autoencoder and than
-#   PCA projection at the same code size, for Gaussian, masking and salt-and-pepper noise.
-# - It pays for this on clean images, and it is best near the noise level it was trained on.
+# - On held-out noisy digits it removes far more noise than the plain autoencoder and
+#   than PCA projection at the same code size, for Gaussian, masking and salt-and-pepper
+#   noise.
+# - It pays for this on clean images, and it is best near the noise level it was trained
+#   on.
 #
 # ## Exercises
 #
@@ -221,6 +224,6 @@ assert curves["noisy input"][0] < den[0]  # at σ = 0.1, leaving the image alone
 # 2. Evaluate the Gaussian denoiser on salt-and-pepper test images. Does denoising
 #    transfer from one kind of noise to another?
 # 3. Replace `Autoencoder.shallow(64, 32)` by `Autoencoder.shallow(64, 128)`, an
-#    overcomplete code. How do the plain and the denoising models change on noisy digits?
-#    (Vincent et al. argue that the noise is what stops an overcomplete code from learning
-#    the identity.)
+#    overcomplete code. How do the plain and the denoising models change on noisy
+#    digits? (Vincent et al. argue that the noise is what stops an overcomplete code
+#    from learning the identity.)

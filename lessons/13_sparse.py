@@ -8,8 +8,8 @@
 #
 # ## Objectives
 #
-# - Write the KL-divergence sparsity penalty, the L1 activity penalty and L2 weight decay,
-#   and derive their gradients by hand.
+# - Write the KL-divergence sparsity penalty, the L1 activity penalty and L2 weight
+#   decay, and derive their gradients by hand.
 # - Check each term on its own and inside the model against finite differences, as the
 #   UFLDL tutorial does: reconstruction, then weight decay, then sparsity.
 # - Train a sparse autoencoder and measure that the mean code activation lands near the
@@ -18,13 +18,14 @@
 #
 # ## Prerequisites
 #
-# Lessons 4 (losses: summed over pixels, averaged over the batch), 6 (gradient checking) and
-# 8 (filters). Exercises 8 and 9 derive the weight-decay and KL gradients; this lesson uses
-# the versions in `tinyae.regularizers`.
+# Lessons 4 (losses: summed over pixels, averaged over the batch), 6 (gradient checking)
+# and 8 (filters). Exercises 8 and 9 derive the weight-decay and KL gradients; this
+# lesson uses the versions in `tinyae.regularizers`.
 #
 # **Data.** With the MNIST files present (the environment variable `TINYAE_MNIST` names
-# their folder) the lesson uses 10,000 MNIST training images of 28×28 pixels, where strokes
-# have room to show; otherwise, and always in fast mode, the built-in 8×8 digits.
+# their folder) the lesson uses 10,000 MNIST training images of 28×28 pixels, where
+# strokes have room to show; otherwise, and always in fast mode, the built-in 8×8
+# digits.
 
 # %%
 import os
@@ -61,10 +62,10 @@ print(f"data: {DATA}; {HIDDEN} sigmoid code units, rho = {RHO}, beta = {BETA}, "
 # %% [markdown]
 # ## 1. Three penalties and their gradients
 #
-# With a sigmoid code $h_{nj} \in (0, 1)$ for image $n$ and unit $j$, the mean activation of
-# unit $j$ over a batch of $N$ images is $\hat\rho_j = \frac1N \sum_n h_{nj}$. Read it as the
-# probability that unit $j$ fires. The **KL sparsity penalty** compares it with a small
-# target $\rho$:
+# With a sigmoid code $h_{nj} \in (0, 1)$ for image $n$ and unit $j$, the mean
+# activation of unit $j$ over a batch of $N$ images is
+# $\hat\rho_j = \frac1N \sum_n h_{nj}$. Read it as the probability that unit $j$ fires.
+# The **KL sparsity penalty** compares it with a small target $\rho$:
 #
 # $$\Omega_{KL} = \beta \sum_j \Big[\rho \log\frac{\rho}{\hat\rho_j}
 #    + (1-\rho)\log\frac{1-\rho}{1-\hat\rho_j}\Big].$$
@@ -78,12 +79,12 @@ print(f"data: {DATA}; {HIDDEN} sigmoid code units, rho = {RHO}, beta = {BETA}, "
 # the same for every image $n$. The **L1 activity penalty**
 # $\Omega_{L1} = \frac{\lambda}{N}\sum_{n,j} |h_{nj}|$ has gradient
 # $\frac{\lambda}{N}\,\mathrm{sign}(h_{nj})$, and **weight decay**
-# $\Omega_{W} = \frac{\lambda}{2}\sum W^2$ has gradient $\lambda W$ on every weight matrix
-# (not on the biases).
+# $\Omega_{W} = \frac{\lambda}{2}\sum W^2$ has gradient $\lambda W$ on every weight
+# matrix (not on the biases).
 #
-# **Scale.** tinyae's losses are "error per image" (summed over pixels, averaged over the
-# batch). The activity penalties follow the same convention, and weight decay is added once
-# per batch, so β and λ weigh each penalty against the error of *one image*.
+# **Scale.** tinyae's losses are "error per image" (summed over pixels, averaged over
+# the batch). The activity penalties follow the same convention, and weight decay is
+# added once per batch, so β and λ weigh each penalty against the error of *one image*.
 #
 # First each penalty on its own, against centred finite differences:
 
@@ -106,10 +107,10 @@ assert all(err < 1e-7 for err in errors.values())
 
 # %% [markdown]
 # Then inside a model, term by term. `Autoencoder.loss_and_backward` adds each penalty's
-# value to the loss and its gradient where it belongs: $\partial\Omega/\partial h$ joins the
-# gradient coming back from the decoder before the encoder's backward pass, and $\lambda W$
-# is added to each `dW` afterwards. `check_model` calls the same function training calls,
-# so it checks the whole objective.
+# value to the loss and its gradient where it belongs: $\partial\Omega/\partial h$ joins
+# the gradient coming back from the decoder before the encoder's backward pass, and
+# $\lambda W$ is added to each `dW` afterwards. `check_model` calls the same function
+# training calls, so it checks the whole objective.
 
 # %%
 X_small = rng.random((5, 12))
@@ -123,8 +124,8 @@ for kwargs in ({}, {"weight_decay": 0.1}, {"sparsity": (RHO, BETA)},
 # %% [markdown]
 # ## 2. Training: a plain and a sparse autoencoder
 #
-# Both are `Autoencoder.shallow(D, HIDDEN, hidden="sigmoid")` with the same weight decay;
-# the sparse one adds `sparsity=(ρ, β)`. `History.terms` records each part of the
+# Both are `Autoencoder.shallow(D, HIDDEN, hidden="sigmoid")` with the same weight
+# decay; the sparse one adds `sparsity=(ρ, β)`. `History.terms` records each part of the
 # objective per epoch.
 
 # %%
@@ -158,9 +159,9 @@ assert history.terms["KLSparsity"][-1] < 0.5 * history.terms["KLSparsity"][0]
 assert err_sparse > err_dense             # sparsity costs reconstruction
 
 # %% [markdown]
-# The penalty does its job: the sparse code's mean activation sits near ρ (how near depends
-# on β, on the weight decay and on how long we train), against about half for the plain
-# code. Each image now switches on a handful of units. The price is a larger
+# The penalty does its job: the sparse code's mean activation sits near ρ (how near
+# depends on β, on the weight decay and on how long we train), against about half for
+# the plain code. Each image now switches on a handful of units. The price is a larger
 # reconstruction error: fewer active units carry less detail.
 
 # %%
@@ -184,9 +185,9 @@ plots.save_figure(fig, FIGURES / "13_activations.png")
 # %% [markdown]
 # ## 3. What the filters look for
 #
-# Column $j$ of the first weight matrix $W_1$ (shape $D \times$ HIDDEN) is the image that
-# excites unit $j$ most. We draw the first 49 of each model, each tile scaled to its own
-# largest weight (red positive, blue negative).
+# Column $j$ of the first weight matrix $W_1$ (shape $D \times$ HIDDEN) is the image
+# that excites unit $j$ most. We draw the first 49 of each model, each tile scaled to
+# its own largest weight (red positive, blue negative).
 
 # %%
 n_tiles = min(HIDDEN, 49)
@@ -212,20 +213,21 @@ if SHAPE == (28, 28):
     assert c_sparse > c_dense
 
 # %% [markdown]
-# On MNIST the plain filters are either copies of one blurred whole-digit template (units
-# that learned the same thing) or high-frequency speckle, while the sparse filters are pen
-# strokes and edges at different positions and angles (compare `13_filters_plain.png` with
-# `13_filters_sparse.png`), and they hold more of their weight on fewer pixels (the
-# concentration number above, checked on MNIST). A unit that may fire for only 5% of the
-# images has to specialise, and a stroke is what a handful of units can add up into a
-# digit. On the 8×8 digits a stroke is two or three pixels: the tiles are too coarse to
-# show it, and the concentration number can go either way.
+# On MNIST the plain filters are either copies of one blurred whole-digit template
+# (units that learned the same thing) or high-frequency speckle, while the sparse
+# filters are pen strokes and edges at different positions and angles (compare
+# `13_filters_plain.png` with `13_filters_sparse.png`), and they hold more of their
+# weight on fewer pixels (the concentration number above, checked on MNIST). A unit that
+# may fire for only 5% of the images has to specialise, and a stroke is what a handful
+# of units can add up into a digit. On the 8×8 digits a stroke is two or three pixels:
+# the tiles are too coarse to show it, and the concentration number can go either way.
 #
 # ## 4. L1 on a ReLU code: exact zeros
 #
-# The KL penalty needs a sigmoid code. The L1 penalty works with any code and with a ReLU
-# code it produces exact zeros: its gradient $\frac{\lambda}{N}\mathrm{sign}(h)$ pushes every
-# active unit down by the same amount, and a ReLU unit pushed below zero outputs exactly 0.
+# The KL penalty needs a sigmoid code. The L1 penalty works with any code and with a
+# ReLU code it produces exact zeros: its gradient $\frac{\lambda}{N}\mathrm{sign}(h)$
+# pushes every active unit down by the same amount, and a ReLU unit pushed below zero
+# outputs exactly 0.
 
 # %%
 def relu_model(l1):
@@ -246,19 +248,20 @@ assert zeros[L1] > zeros[None]
 # ## Summary
 #
 # - A sparse autoencoder adds to the reconstruction loss a penalty on the code: the KL
-#   penalty $\beta\sum_j \mathrm{KL}(\rho\,\|\,\hat\rho_j)$ (sigmoid code) or the L1 penalty
-#   $\frac{\lambda}{N}\sum|h|$; weight decay $\frac\lambda2\sum W^2$ keeps the weights small.
-# - Each gradient is a few lines, derived by hand and checked against finite differences on
-#   its own and inside the model: `Autoencoder.shallow(..., sparsity=(ρ, β), l1=λ,
-#   weight_decay=λ)`.
-# - Trained, the sparse code's mean activation lands near ρ, each image switches on a few
-#   units, and the filters concentrate into strokes and edges, at some cost in
+#   penalty $\beta\sum_j \mathrm{KL}(\rho\,\|\,\hat\rho_j)$ (sigmoid code) or the L1
+#   penalty $\frac{\lambda}{N}\sum|h|$; weight decay $\frac\lambda2\sum W^2$ keeps the
+#   weights small.
+# - Each gradient is a few lines, derived by hand and checked against finite differences
+#   on its own and inside the model:
+#   `Autoencoder.shallow(..., sparsity=(ρ, β), l1=λ, weight_decay=λ)`.
+# - Trained, the sparse code's mean activation lands near ρ, each image switches on a
+#   few units, and the filters concentrate into strokes and edges, at some cost in
 #   reconstruction error.
 #
 # ## Exercises
 #
-# 1. Train with β = 0.3, 3 and 30. Plot the mean activation and the test error against β.
-#    Where is the trade-off?
+# 1. Train with β = 0.3, 3 and 30. Plot the mean activation and the test error against
+#    β. Where is the trade-off?
 # 2. Set ρ = 0.2 and then ρ = 0.01. How do the filters change?
 # 3. Remove the weight decay (`WD = 0`) and compare the filters. Which pixels do the
 #    undecayed filters put weight on, and why does the data never correct them?

@@ -2,8 +2,8 @@
 # # Lesson 14: The latent space
 #
 # An autoencoder's code, or *latent* representation, is a new coordinate system for the
-# images. This lesson looks at it three ways: as a map (2-D codes, coloured by digit, and
-# the images the decoder draws at each point of the map), as a space to walk in
+# images. This lesson looks at it three ways: as a map (2-D codes, coloured by digit,
+# and the images the decoder draws at each point of the map), as a space to walk in
 # (interpolation between two digits), and as features for a classifier trained with few
 # labels.
 #
@@ -13,15 +13,15 @@
 # - Interpolate between two digits in code space and in pixel space, and measure which
 #   path stays closer to real digits.
 # - Train a softmax classifier (`ta.SoftmaxClassifier`, multinomial logistic regression
-#   written with tinyae's own modules and gradient-checked) on codes and on raw pixels with
-#   10, 50 and all labels per class, and compare test accuracy.
+#   written with tinyae's own modules and gradient-checked) on codes and on raw pixels
+#   with 10, 50 and all labels per class, and compare test accuracy.
 #
 # ## Prerequisites
 #
 # Lesson 8 (codes and PCA), lesson 12 (denoising autoencoders). For the classifier: the
-# softmax $p_c = e^{z_c}/\sum_{c'} e^{z_{c'}}$ and the cross-entropy $-\log p_{y}$; with them
-# fused, the gradient with respect to the logits is $(p - \mathrm{onehot}(y))/N$, the same
-# shape of result as the sigmoid with binary cross-entropy of lesson 4.
+# softmax $p_c = e^{z_c}/\sum_{c'} e^{z_{c'}}$ and the cross-entropy $-\log p_{y}$; with
+# them fused, the gradient with respect to the logits is $(p - \mathrm{onehot}(y))/N$,
+# the same shape of result as the sigmoid with binary cross-entropy of lesson 4.
 
 # %%
 import os
@@ -61,8 +61,8 @@ def train_ae(sizes, noise=None):
 # ## 1. A map of the digits
 #
 # A `[64, 128, 2]` autoencoder squeezes each digit into two numbers. No label is used in
-# training; we colour the test codes by their label afterwards. PCA's first two components
-# are the linear comparison.
+# training; we colour the test codes by their label afterwards. PCA's first two
+# components are the linear comparison.
 
 # %%
 ae2 = train_ae([64, 128, 2])
@@ -106,17 +106,18 @@ fig = plots.plot_image_grid(ae2.decode(grid), ncols=steps, path=FIGURES / "14_co
                       title="the decoder's drawing at each point of the 2-D code plane")
 
 # %% [markdown]
-# Most of the plane decodes to something digit-like, with smooth changes from one cell to
-# the next; the borders between clusters give hybrids, and regions where no training code
-# lies (often a corner) decode to broken shapes. The autoencoder was never asked to
+# Most of the plane decodes to something digit-like, with smooth changes from one cell
+# to the next; the borders between clusters give hybrids, and regions where no training
+# code lies (often a corner) decode to broken shapes. The autoencoder was never asked to
 # make the space between codes meaningful. Lesson 17's variational autoencoder is.
 #
 # ## 2. Walking from one digit to another
 #
-# Between a test "0" and a test "6" we take seven in-between points in two ways: blending
-# the pixels, $(1-t)\,x_a + t\,x_b$, and blending the codes, decoding $(1-t)\,z_a + t\,z_b$
-# (`model.interpolate(x_a, x_b, steps)`). To measure how digit-like each in-between image
-# is, we take its distance to the nearest *training* digit.
+# Between a test "0" and a test "6" we take seven in-between points in two ways:
+# blending the pixels, $(1-t)\,x_a + t\,x_b$, and blending the codes, decoding
+# $(1-t)\,z_a + t\,z_b$ (`model.interpolate(x_a, x_b, steps)`). To measure how
+# digit-like each in-between image is, we take its distance to the nearest *training*
+# digit.
 
 # %%
 def nearest_training_distance(images):
@@ -153,14 +154,14 @@ assert d_code < d_pixel
 # ## 3. Codes as features for a classifier
 #
 # Labels are often scarce while images are plentiful. We train the autoencoders on all
-# 1,437 training images *without* labels, then a softmax classifier with only $k$ labelled
-# images per class, on three kinds of features:
+# 1,437 training images *without* labels, then a softmax classifier with only $k$
+# labelled images per class, on three kinds of features:
 #
 # - the 64 raw pixels,
 # - a 16-number code (`Autoencoder.shallow(64, 16)`), four times more compact,
-# - a 128-number code of a *denoising* autoencoder (`shallow(64, 128)` trained with masking
-#   noise 0.3): overcomplete, which is only useful because the noise stops it from simply
-#   copying the pixels (lesson 12).
+# - a 128-number code of a *denoising* autoencoder (`shallow(64, 128)` trained with
+#   masking noise 0.3): overcomplete, which is only useful because the noise stops it
+#   from simply copying the pixels (lesson 12).
 #
 # First, the classifier's own gradients, checked like every other piece of tinyae:
 
@@ -217,8 +218,9 @@ for name in features:
                                   for k in LABELS))
 
 # %% [markdown]
-# The table gives the mean test accuracy over the draws of labelled images (± the standard
-# deviation across draws; chance is 0.10). What it says, computed from the numbers:
+# The table gives the mean test accuracy over the draws of labelled images (± the
+# standard deviation across draws; chance is 0.10). What it says, computed from the
+# numbers:
 
 # %%
 for k in LABELS:
@@ -251,25 +253,26 @@ plots.save_figure(fig, FIGURES / "14_classifier_accuracy.png")
 # classifier (96–97% with every label), so there is little room to gain. The compact
 # 16-number code loses a little accuracy for a four-fold reduction, and the overcomplete
 # denoising code gains a little, with the gap comparable to the spread between draws of
-# labelled images at 10 labels per class and steadier with more labels (your run prints the
-# exact numbers above). The codes were learned without a single label: the structure the
-# autoencoder found in the images is structure the classifier can use.
+# labelled images at 10 labels per class and steadier with more labels (your run prints
+# the exact numbers above). The codes were learned without a single label: the structure
+# the autoencoder found in the images is structure the classifier can use.
 #
 # ## Summary
 #
-# - 2-D codes of an autoencoder arrange the digits in clusters, much more cleanly than PCA's
-#   first two components; decoding a grid of codes shows what the decoder draws everywhere.
-# - Interpolating codes morphs one digit into another and stays nearer to real digits than
-#   blending pixels.
+# - 2-D codes of an autoencoder arrange the digits in clusters, much more cleanly than
+#   PCA's first two components; decoding a grid of codes shows what the decoder draws
+#   everywhere.
+# - Interpolating codes morphs one digit into another and stays nearer to real digits
+#   than blending pixels.
 # - `ta.SoftmaxClassifier` (one Dense layer, fused softmax cross-entropy with gradient
-#   $(p - \mathrm{onehot})/N$) trained on codes learned without labels reaches accuracy close
-#   to, or above, the same classifier on pixels, with few labels or many.
+#   $(p - \mathrm{onehot})/N$) trained on codes learned without labels reaches accuracy
+#   close to, or above, the same classifier on pixels, with few labels or many.
 #
 # ## Exercises
 #
-# 1. Give the classifier 1 and 3 labels per class. Do the codes help more when labels are
-#    scarcer?
-# 2. Use the 2-D codes as features. How far below the 16-number code is the accuracy, and
-#    how does it compare with the 1-nearest-neighbour accuracy of section 1?
+# 1. Give the classifier 1 and 3 labels per class. Do the codes help more when labels
+#    are scarcer?
+# 2. Use the 2-D codes as features. How far below the 16-number code is the accuracy,
+#    and how does it compare with the 1-nearest-neighbour accuracy of section 1?
 # 3. Standardise the features (subtract the training mean, divide by the standard
 #    deviation) before the classifier. Which feature set changes most, and why?

@@ -1,18 +1,18 @@
 # %% [markdown]
 # # Lesson 15: Compression in real bytes
 #
-# "The code is smaller than the image" is the autoencoder's first promise. Smaller in what
-# unit? A code of 16 float32 numbers is 64 bytes, exactly as large as an 8×8 image stored
-# one byte per pixel. To compress, the numbers of the code must themselves be stored in few
-# bits. This lesson quantizes codes to 8 bits (and fewer), writes them to a file, counts the
-# bytes actually written, and compares the picture quality with PCA at the same number of
-# bytes.
+# "The code is smaller than the image" is the autoencoder's first promise. Smaller in
+# what unit? A code of 16 float32 numbers is 64 bytes, exactly as large as an 8×8 image
+# stored one byte per pixel. To compress, the numbers of the code must themselves be
+# stored in few bits. This lesson quantizes codes to 8 bits (and fewer), writes them to
+# a file, counts the bytes actually written, and compares the picture quality with PCA
+# at the same number of bytes.
 #
 # ## Objectives
 #
 # - Quantize a code to `bits` bits per number and undo it (`tinyae.compression`).
-# - Count real bytes: header, per-unit ranges and packed codes, and check the count against
-#   the size of the file written.
+# - Count real bytes: header, per-unit ranges and packed codes, and check the count
+#   against the size of the file written.
 # - Measure quality by PSNR and draw the rate–distortion curve (PSNR against bytes per
 #   image) for the autoencoder and for PCA.
 # - Account honestly for what the bytes do not include: the decoder, and what a generic
@@ -20,7 +20,8 @@
 #
 # ## Prerequisites
 #
-# Lesson 8 (code size and the compression ratio $64/k$ of the codes alone), lesson 1 (PCA).
+# Lesson 8 (code size and the compression ratio $64/k$ of the codes alone), lesson 1
+# (PCA).
 
 # %%
 import os
@@ -61,8 +62,8 @@ print(f"{len(X_train)} training and {len(X_test)} test digits; codes of {CODE_SI
 # %% [markdown]
 # ## 1. Quantizing a code
 #
-# For each code unit $k$ we take its range $[lo_k, hi_k]$ over the images being compressed
-# and map it linearly onto the integers $0 \dots 2^{b}-1$:
+# For each code unit $k$ we take its range $[lo_k, hi_k]$ over the images being
+# compressed and map it linearly onto the integers $0 \dots 2^{b}-1$:
 #
 # $$q_{nk} = \mathrm{round}\Big(\frac{z_{nk} - lo_k}{s_k}\Big), \quad
 #   s_k = \frac{hi_k - lo_k}{2^b - 1}, \qquad \hat z_{nk} = lo_k + q_{nk}\, s_k .$$
@@ -104,9 +105,9 @@ print(f"  = {codes.nbytes / codes.n_images:.2f} bytes per image "
 assert codes.nbytes == written == on_disk
 
 # %% [markdown]
-# **PSNR**, the peak signal-to-noise ratio, is $10\log_{10}(1/\mathrm{MSE})$ in decibels for
-# pixels in [0, 1], with MSE the mean squared error *per pixel*. Higher is better; every
-# 6 dB halves the typical pixel error.
+# **PSNR**, the peak signal-to-noise ratio, is $10\log_{10}(1/\mathrm{MSE})$ in decibels
+# for pixels in [0, 1], with MSE the mean squared error *per pixel*. Higher is better;
+# every 6 dB halves the typical pixel error.
 #
 # How much does quantization itself cost? The same code unquantized, as float32, takes
 # $4K$ bytes per image.
@@ -120,9 +121,9 @@ assert float_psnr - psnr(X_test, X_back) < 0.5  # 8 bits lose almost nothing
 # %% [markdown]
 # ## 2. The autoencoder against PCA at the same bytes
 #
-# PCA compresses the same way: its $K$ coefficients $Z = (X - \mu)V_K^\top$ are quantized and
-# written exactly like the autoencoder's code, so at equal $K$ and bits the two files have
-# exactly the same size. Only the quality differs.
+# PCA compresses the same way: its $K$ coefficients $Z = (X - \mu)V_K^\top$ are
+# quantized and written exactly like the autoencoder's code, so at equal $K$ and bits
+# the two files have exactly the same size. Only the quality differs.
 
 # %%
 rows = []
@@ -170,15 +171,15 @@ for k in CODE_SIZES:
         assert by_bits[2 * k, 4] > by_bits[k, 8]
 
 # %% [markdown]
-# Read the table with the byte budget in mind. With small codes (4 to 16 numbers) at 8 or 4
-# bits per number, the autoencoder draws clearly better digits than PCA in the same bytes: a
-# nonlinear decoder gets more out of few numbers. With 32 numbers PCA catches up or passes it
-# (lesson 8: with a large code, the exact linear optimum is hard to beat), and at 2 bits per
-# number the coarse levels throw away much of what the decoder would use, so neither method
-# is reliably ahead. Dropping from 8 to 4 bits per number costs less than 1 dB everywhere;
-# 2 bits cost much more. The curves also say how to spend a budget: in the same bytes, twice
-# as many numbers at 4 bits beat half as many at 8 bits (checked above when both code sizes
-# were trained).
+# Read the table with the byte budget in mind. With small codes (4 to 16 numbers) at 8
+# or 4 bits per number, the autoencoder draws clearly better digits than PCA in the same
+# bytes: a nonlinear decoder gets more out of few numbers. With 32 numbers PCA catches
+# up or passes it (lesson 8: with a large code, the exact linear optimum is hard to
+# beat), and at 2 bits per number the coarse levels throw away much of what the decoder
+# would use, so neither method is reliably ahead. Dropping from 8 to 4 bits per number
+# costs less than 1 dB everywhere; 2 bits cost much more. The curves also say how to
+# spend a budget: in the same bytes, twice as many numbers at 4 bits beat half as many
+# at 8 bits (checked above when both code sizes were trained).
 
 # %%
 k_show = 16
@@ -195,9 +196,9 @@ fig = plots.plot_reconstructions(
 # %% [markdown]
 # ## 3. What a generic lossless compressor does
 #
-# The digits' raw intensities are integers 0…16: 17 levels, $\log_2 17 \approx 4.1$ bits per
-# pixel, so "64 bytes" is generous. A general-purpose lossless compressor (zlib, as in PNG
-# and ZIP) on the raw bytes sets the bar for exact copies.
+# The digits' raw intensities are integers 0…16: 17 levels, $\log_2 17 \approx 4.1$ bits
+# per pixel, so "64 bytes" is generous. A general-purpose lossless compressor (zlib, as
+# in PNG and ZIP) on the raw bytes sets the bar for exact copies.
 
 # %%
 raw = np.rint(X_test * 16).astype(np.uint8)
@@ -209,14 +210,14 @@ print(f"autoencoder K=16, 8 bits: {codes.nbytes / len(X_test):.1f} bytes per ima
 assert zipped / len(X_test) > codes.nbytes / len(X_test)
 
 # %% [markdown]
-# zlib keeps every pixel exactly but needs more bytes than the 8-bit 16-number code (both
-# sizes are printed above). Lossy coding wins bytes by giving up exactness; whether a PSNR
-# of about 20 dB is acceptable depends on the use.
+# zlib keeps every pixel exactly but needs more bytes than the 8-bit 16-number code
+# (both sizes are printed above). Lossy coding wins bytes by giving up exactness;
+# whether a PSNR of about 20 dB is acceptable depends on the use.
 #
 # ## 4. The decoder is not free
 #
-# The receiver must hold the decoder. Counting its float32 weights once, the ratio for $N$
-# images is $64N / (\text{code bytes} + \text{decoder bytes})$.
+# The receiver must hold the decoder. Counting its float32 weights once, the ratio for
+# $N$ images is $64N / (\text{code bytes} + \text{decoder bytes})$.
 
 # %%
 n_decoder = model_size_bytes(ae[16], "decoder") // 8   # float64: 8 bytes per number
@@ -230,14 +231,16 @@ for N in (360, 10_000, 1_000_000):
           f"(codes alone: {64 / per_image:.0f}x)")
 
 # %% [markdown]
-# For a few hundred images the decoder costs more than the images it decodes; for many it
-# vanishes. Autoencoder compression pays off when one model serves a great many images.
+# For a few hundred images the decoder costs more than the images it decodes; for many
+# it vanishes. Autoencoder compression pays off when one model serves a great many
+# images.
 #
 # ## Summary
 #
-# - Compression needs bytes, not just numbers: quantize each code unit to `bits` bits over
-#   its range, and store ranges plus packed levels. `compress`, `write_codes`,
-#   `read_codes`, `decompress` in `tinyae.compression`; the reported size equals the file's.
+# - Compression needs bytes, not just numbers: quantize each code unit to `bits` bits
+#   over its range, and store ranges plus packed levels. `compress`, `write_codes`,
+#   `read_codes`, `decompress` in `tinyae.compression`; the reported size equals the
+#   file's.
 # - At equal bytes the autoencoder beats PCA in PSNR, clearly for small codes; 8-bit and
 #   4-bit codes lose little against float32.
 # - Honest accounting adds the decoder (amortised over many images) and compares with a
@@ -247,8 +250,8 @@ for N in (360, 10_000, 1_000_000):
 #
 # 1. Store the ranges `lo`, `hi` as float16 instead of float32. How many bytes per image
 #    do you save for N = 360, and does the PSNR change?
-# 2. Quantize with one shared range for all code units instead of one per unit. What does
-#    it do to the PSNR of the autoencoder and of PCA (whose coefficients have very
+# 2. Quantize with one shared range for all code units instead of one per unit. What
+#    does it do to the PSNR of the autoencoder and of PCA (whose coefficients have very
 #    different spreads)?
 # 3. Compress the 2-bit codes further with `zlib.compress`. Are the packed codes still
 #    compressible, and what does that say about how the levels are used?

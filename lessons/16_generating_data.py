@@ -3,25 +3,25 @@
 #
 # A decoder turns codes into images, so any code we can make up becomes an image nobody
 # drew. This lesson makes new digits three ways (sampling a variational autoencoder's
-# prior, perturbing the codes of real digits, and interpolating between two digits of the
-# same class), checks how recognisable they are, and then asks the practical question:
-# does adding them to a small labelled training set make a classifier better?
+# prior, perturbing the codes of real digits, and interpolating between two digits of
+# the same class), checks how recognisable they are, and then asks the practical
+# question: does adding them to a small labelled training set make a classifier better?
 #
 # ## Objectives
 #
-# - Draw new images with `VariationalAutoencoder.sample(n, seed)` and from codes near real
-#   ones with `tinyae.augment.perturb_codes` and `tinyae.augment.mix_codes`.
+# - Draw new images with `VariationalAutoencoder.sample(n, seed)` and from codes near
+#   real ones with `tinyae.augment.perturb_codes` and `tinyae.augment.mix_codes`.
 # - Measure how recognisable generated images are with a reference classifier.
-# - Run a controlled experiment: a classifier trained on 10 labelled digits per class, with
-#   and without generated images, over several random draws; report the effect with its
-#   spread, whichever way it goes.
+# - Run a controlled experiment: a classifier trained on 10 labelled digits per class,
+#   with and without generated images, over several random draws; report the effect with
+#   its spread, whichever way it goes.
 #
 # ## Prerequisites
 #
 # Lesson 14 (codes, interpolation, `ta.SoftmaxClassifier`). Lesson 17 explains the
 # variational autoencoder in full; here we only need that its codes of real images are
-# spread like a standard normal distribution, so a code drawn from $N(0, I)$ decodes to a
-# plausible image.
+# spread like a standard normal distribution, so a code drawn from $N(0, I)$ decodes to
+# a plausible image.
 
 # %%
 import os
@@ -66,8 +66,9 @@ print(f"VAE: ELBO per image {-history.train_loss[0]:.2f} in the first epoch, "
 # %% [markdown]
 # How do we judge a generated image without a human reader? Two measurements:
 #
-# - its squared distance to the **nearest training digit** (summed over pixels): an image
-#   that looks like a digit is near some real digit, noise is far from all of them;
+# - its squared distance to the **nearest training digit** (summed over pixels): an
+#   image that looks like a digit is near some real digit, noise is far from all of
+#   them;
 # - a **reference classifier**, trained on every labelled training digit: how often it
 #   reads the image with confidence above 0.9, and, for images that come with a label,
 #   whether it agrees with that label.
@@ -89,9 +90,9 @@ def confident(images):
 # %% [markdown]
 # ## 2. New digits from the prior
 #
-# `vae.sample(n, seed)` draws $z \sim N(0, I)$ and decodes it. The plain autoencoder's codes
-# are not spread like $N(0, I)$, so we give it the fairest Gaussian we can, one with the
-# mean and covariance of its training codes.
+# `vae.sample(n, seed)` draws $z \sim N(0, I)$ and decodes it. The plain autoencoder's
+# codes are not spread like $N(0, I)$, so we give it the fairest Gaussian we can, one
+# with the mean and covariance of its training codes.
 
 # %%
 N_SAMPLES = 200
@@ -120,11 +121,12 @@ assert np.count_nonzero(classes) >= 8   # the samples cover (nearly) every digit
 
 # %% [markdown]
 # VAE samples lie about as close to real training digits as the real test digits do, and
-# they cover the digits: the prior is full of digits. The plain autoencoder's codes, even
-# with a Gaussian fitted to them, land in holes of its code space and decode to blurrier,
-# less digit-like images. The reference classifier reads real digits with high confidence
-# more often than any generated set: generated digits are blurrier than real ones. And VAE
-# samples come without labels; for augmentation we need images whose label we know.
+# they cover the digits: the prior is full of digits. The plain autoencoder's codes,
+# even with a Gaussian fitted to them, land in holes of its code space and decode to
+# blurrier, less digit-like images. The reference classifier reads real digits with high
+# confidence more often than any generated set: generated digits are blurrier than real
+# ones. And VAE samples come without labels; for augmentation we need images whose label
+# we know.
 #
 # ## 3. New digits near labelled ones
 #
@@ -165,16 +167,17 @@ for name, make in generators.items():
 assert min(fidelity.values()) > 0.5  # most keep their label
 
 # %% [markdown]
-# Most generated images carry the right label in the reference classifier's eyes, but not
-# all: a perturbed 3 can look like a 5, and those wrong labels are noise in a training set.
+# Most generated images carry the right label in the reference classifier's eyes, but
+# not all: a perturbed 3 can look like a 5, and those wrong labels are noise in a
+# training set.
 #
 # ## 4. Does augmentation help? A measured answer
 #
-# The experiment: draw 10 labelled digits per class at random, train a softmax classifier on
-# their pixels, and measure test accuracy. Then train the same classifier on those 100
-# digits *plus* 500 generated ones. The same draw is used with and without augmentation
-# (a paired comparison), and we repeat over several draws, because the draw of labelled
-# digits moves the accuracy more than most tricks do.
+# The experiment: draw 10 labelled digits per class at random, train a softmax
+# classifier on their pixels, and measure test accuracy. Then train the same classifier
+# on those 100 digits *plus* 500 generated ones. The same draw is used with and without
+# augmentation (a paired comparison), and we repeat over several draws, because the draw
+# of labelled digits moves the accuracy more than most tricks do.
 
 # %%
 def test_accuracy(X_fit, y_fit):
@@ -229,26 +232,26 @@ print("augmentations that helped by more than two standard errors: " +
 # %% [markdown]
 # Read the verdict column of your run. On the 8×8 digits with 10 labels per class the
 # changes are within a point or two, and in our runs none was a clear gain (a few were
-# small losses; the measured numbers are in `lessons/README.md`).
-# Generated images are only as varied as the decoder can draw, they are blurrier than real
-# digits, and some carry a wrong label; a linear classifier on pixels gains little from
-# them. Pixel noise, the simplest augmentation of all, is an honest baseline that the
-# learned generators have to beat. Generative augmentation pays off more with richer
-# generators, harder images and a classifier that can overfit.
+# small losses; the measured numbers are in `lessons/README.md`). Generated images are
+# only as varied as the decoder can draw, they are blurrier than real digits, and some
+# carry a wrong label; a linear classifier on pixels gains little from them. Pixel
+# noise, the simplest augmentation of all, is an honest baseline that the learned
+# generators have to beat. Generative augmentation pays off more with richer generators,
+# harder images and a classifier that can overfit.
 #
 # ## Summary
 #
-# - A VAE's prior is full of digits: `vae.sample(n, seed)` gives new, recognisable images of
-#   every class, where a plain autoencoder's code space has holes.
-# - `perturb_codes` and `mix_codes` make new images near labelled ones, keeping the label;
-#   most, not all, keep it correctly.
+# - A VAE's prior is full of digits: `vae.sample(n, seed)` gives new, recognisable
+#   images of every class, where a plain autoencoder's code space has holes.
+# - `perturb_codes` and `mix_codes` make new images near labelled ones, keeping the
+#   label; most, not all, keep it correctly.
 # - Whether they help a classifier is an empirical question: measure it with paired
 #   comparisons over several draws, and report the spread. Here the effect is small.
 #
 # ## Exercises
 #
-# 1. Change `scale` in `perturb_codes` from 0.5 to 0.1 and to 2. How do the label fidelity
-#    and the accuracy change?
+# 1. Change `scale` in `perturb_codes` from 0.5 to 0.1 and to 2. How do the label
+#    fidelity and the accuracy change?
 # 2. Repeat the experiment with 3 labelled digits per class. Is augmentation more useful
 #    when labels are scarcer?
 # 3. Use the VAE samples from section 2, labelled by the reference classifier, as extra

@@ -2,25 +2,26 @@
 # # Lesson 17: The variational autoencoder from scratch
 #
 # A plain autoencoder maps each image to one point. A **variational autoencoder** (VAE;
-# Kingma & Welling, 2014) maps it to a small cloud, a Gaussian $q(z\mid x)$, and is trained
-# so that all these clouds together fill a standard normal distribution. Then any code drawn
-# from $N(0, I)$ decodes to a plausible image: the model *generates*. This lesson derives its
-# loss, the evidence lower bound (ELBO), and every gradient by hand, checks them, and trains
-# one on the digits.
+# Kingma & Welling, 2014) maps it to a small cloud, a Gaussian $q(z\mid x)$, and is
+# trained so that all these clouds together fill a standard normal distribution. Then
+# any code drawn from $N(0, I)$ decodes to a plausible image: the model *generates*.
+# This lesson derives its loss, the evidence lower bound (ELBO), and every gradient by
+# hand, checks them, and trains one on the digits.
 #
 # ## Objectives
 #
 # - Derive the ELBO for a Bernoulli decoder and a Gaussian encoder, with the KL term in
 #   closed form.
-# - Derive the gradient through the reparameterization $z = \mu + \sigma\odot\varepsilon$
-#   and through the KL term, and check them with the noise $\varepsilon$ held fixed.
-# - Train `ta.VariationalAutoencoder`, follow the ELBO per epoch, and look at its 2-D latent
-#   space, the images it decodes everywhere in it, samples and interpolations.
+# - Derive the gradient through the reparameterization
+#   $z = \mu + \sigma\odot\varepsilon$ and through the KL term, and check them with the
+#   noise $\varepsilon$ held fixed.
+# - Train `ta.VariationalAutoencoder`, follow the ELBO per epoch, and look at its 2-D
+#   latent space, the images it decodes everywhere in it, samples and interpolations.
 #
 # ## Prerequisites
 #
-# Lessons 4 (binary cross-entropy from logits), 6 (gradient checking), 14 (latent spaces).
-# Probability: a Gaussian density, an expectation, the KL divergence
+# Lessons 4 (binary cross-entropy from logits), 6 (gradient checking), 14 (latent
+# spaces). Probability: a Gaussian density, an expectation, the KL divergence
 # $\mathrm{KL}(q\,\|\,p) = \mathbb{E}_q[\log q - \log p]$.
 
 # %%
@@ -51,12 +52,12 @@ print(f"{len(X_train)} training and {len(X_test)} test digits; {EPOCHS} epochs")
 # %% [markdown]
 # ## 1. The ELBO
 #
-# The model of the data is: draw a code $z \sim p(z) = N(0, I)$, then draw each pixel from a
-# Bernoulli distribution with probability $\hat x = \mathrm{decoder}(z)$:
-# $\log p(x\mid z) = \sum_d [x_d \log \hat x_d + (1 - x_d)\log(1 - \hat x_d)]$, which is minus
-# the binary cross-entropy. The likelihood $p(x) = \int p(x\mid z)p(z)\,dz$ has no closed
-# form. For *any* distribution $q(z\mid x)$, Jensen's inequality gives the **evidence lower
-# bound**
+# The model of the data is: draw a code $z \sim p(z) = N(0, I)$, then draw each pixel
+# from a Bernoulli distribution with probability $\hat x = \mathrm{decoder}(z)$:
+# $\log p(x\mid z) = \sum_d [x_d \log \hat x_d + (1 - x_d)\log(1 - \hat x_d)]$, which is
+# minus the binary cross-entropy. The likelihood $p(x) = \int p(x\mid z)p(z)\,dz$ has no
+# closed form. For *any* distribution $q(z\mid x)$, Jensen's inequality gives the
+# **evidence lower bound**
 #
 # $$\log p(x) \;\ge\; \mathbb{E}_{q(z\mid x)}[\log p(x\mid z)] - \mathrm{KL}(q(z\mid x)\,\|\,p(z))
 #   \;=\; \mathrm{ELBO}(x),$$
@@ -82,9 +83,9 @@ print(f"{len(X_train)} training and {len(X_test)} test digits; {EPOCHS} epochs")
 #
 # moves the randomness into an input $\varepsilon$, and $z$ becomes a differentiable
 # function: $\partial z/\partial\mu = 1$ and
-# $\partial z / \partial \log\sigma^2 = \varepsilon\,\sigma/2$. With $g = \partial J/\partial z$
-# from the decoder's backward pass (the fused sigmoid + BCE gives $(\hat x - x)/N$ at the
-# output, as in lesson 4):
+# $\partial z / \partial \log\sigma^2 = \varepsilon\,\sigma/2$. With
+# $g = \partial J/\partial z$ from the decoder's backward pass (the fused sigmoid + BCE
+# gives $(\hat x - x)/N$ at the output, as in lesson 4):
 #
 # $$\frac{\partial J}{\partial \mu} = g + \frac{\mu}{N}, \qquad
 #   \frac{\partial J}{\partial \log\sigma^2} = g\odot\varepsilon\odot\frac{\sigma}{2}
@@ -146,8 +147,8 @@ assert not bad.passed and bad["mu.W"].passed
 # ## 3. Training, and the ELBO per epoch
 #
 # A `[64, 128, 2]` VAE: 64 → 128 (ReLU) → μ, log σ² (2 each) → 2 → 128 → 64 (sigmoid).
-# `fit` uses the same loop as every tinyae model; `history.train_loss` is −ELBO per image and
-# `history.terms` holds its two parts.
+# `fit` uses the same loop as every tinyae model; `history.train_loss` is −ELBO per
+# image and `history.terms` holds its two parts.
 
 # %%
 vae = VariationalAutoencoder.deep([64, 128, 2], seed=0)
@@ -183,16 +184,17 @@ fig.suptitle("training a VAE on the digits: −ELBO = reconstruction + KL")
 plots.save_figure(fig, FIGURES / "17_elbo.png")
 
 # %% [markdown]
-# The reconstruction term falls quickly; the KL term stays small and slowly *rises* as the
-# encoder learns to put more information in the code, which costs nats against the prior.
-# The ELBO is the balance of the two. (Binary cross-entropy on gray pixels cannot reach 0,
-# so the ELBO stays well below zero.)
+# The reconstruction term falls quickly; the KL term stays small and slowly *rises* as
+# the encoder learns to put more information in the code, which costs nats against the
+# prior. The ELBO is the balance of the two. (Binary cross-entropy on gray pixels cannot
+# reach 0, so the ELBO stays well below zero.)
 #
 # ## 4. The latent space
 #
-# `vae.encode(X)` returns the means μ. The KL term pulls every $q(z \mid x)$ towards $N(0, I)$,
-# so the codes of all images together should look like a standard normal: centred, with
-# total variance (spread of the means plus the average σ²) near 1 per dimension.
+# `vae.encode(X)` returns the means μ. The KL term pulls every $q(z \mid x)$ towards
+# $N(0, I)$, so the codes of all images together should look like a standard normal:
+# centred, with total variance (spread of the means plus the average σ²) near 1 per
+# dimension.
 
 # %%
 mu_test, logvar_test = vae.posterior(X_test)
@@ -217,8 +219,8 @@ ax.set_title("VAE means of the test digits (circles: 1 and 2 standard deviations
 plots.save_figure(fig, FIGURES / "17_latent.png")
 
 # %% [markdown]
-# Decoding a grid of codes placed at the quantiles of $N(0, 1)$ in each direction shows the
-# whole manifold the model learned; `vae.sample` draws codes from the prior;
+# Decoding a grid of codes placed at the quantiles of $N(0, 1)$ in each direction shows
+# the whole manifold the model learned; `vae.sample` draws codes from the prior;
 # `vae.interpolate` walks between the means of two digits.
 
 # %%
@@ -245,8 +247,9 @@ assert np.array_equal(samples, vae.sample(40, seed=7))  # same seed, same images
 #
 # ## 5. Same seed, same bits
 #
-# The noise ε comes from the model's own Generator, seeded when the model is built, and the
-# shuffling from `fit(seed=...)`. Two runs with the same seeds agree to the last bit.
+# The noise ε comes from the model's own Generator, seeded when the model is built, and
+# the shuffling from `fit(seed=...)`. Two runs with the same seeds agree to the last
+# bit.
 
 # %%
 runs = []
@@ -269,8 +272,8 @@ assert runs[0] == runs[1]
 #   `fixed_eps`.
 # - Trained, its codes fill $N(0, I)$, so every code decodes to a digit-like image:
 #   `sample(n, seed)` generates, `interpolate` morphs. From the command line:
-#   `tinyae train --variational --code 2`, then `tinyae sample runs/digits-1/model.npz 40
-#   samples.png`.
+#   `tinyae train --variational --code 2`, then
+#   `tinyae sample runs/digits-1/model.npz 40 samples.png`.
 #
 # ## Exercises
 #
@@ -279,5 +282,5 @@ assert runs[0] == runs[1]
 # 2. Build the model with `beta=4` (a β-VAE: $J$ = BCE + 4·KL). What happens to the
 #    reconstructions and to the latent plot? And with `beta=0.1`?
 # 3. Estimate $\log p(x)$ more tightly than the ELBO with importance sampling:
-#    $\log \frac1S\sum_s p(x\mid z_s)p(z_s)/q(z_s\mid x)$ with $z_s \sim q(z\mid x)$. How
-#    large is the gap to the ELBO for $S = 100$?
+#    $\log \frac1S\sum_s p(x\mid z_s)p(z_s)/q(z_s\mid x)$ with $z_s \sim q(z\mid x)$.
+#    How large is the gap to the ELBO for $S = 100$?

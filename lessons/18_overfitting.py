@@ -4,9 +4,10 @@
 # A model with many more parameters than its training set has numbers can learn the
 # training set by heart. Its training error keeps falling while its error on new data
 # stops improving and then rises: it **overfits**. Lesson 7 showed this once and stopped
-# early. Here we train one deep autoencoder six ways on the same 200 digits: with nothing,
-# with L2 weight decay, with decoupled weight decay, with Dropout, with BatchNorm, and
-# with early stopping. Then we compare them on the same curves and the same table.
+# early. Here we train one deep autoencoder six ways on the same 200 digits: with
+# nothing, with L2 weight decay, with decoupled weight decay, with Dropout, with
+# BatchNorm, and with early stopping. Then we compare them on the same curves and the
+# same table.
 #
 # ## Objectives
 #
@@ -56,11 +57,10 @@ print(f"{len(X_train)} training digits, {len(X_val)} for validation (early stopp
 # %% [markdown]
 # ## 1. A model that can overfit, and an honest training curve
 #
-# The model is deep and wide for 200 images of 64 pixels:
-# 64 → 128 → 64 → 8 → 64 → 128 → 64, ReLU in the hidden layers, a linear code of 8 numbers
-# and a sigmoid output. `build` adds a BatchNorm layer before each hidden ReLU, or a
-# Dropout layer after it, when asked. The same seed gives the same initial weights for
-# every variant.
+# The model is deep and wide for 200 images of 64 pixels: 64 → 128 → 64 → 8 → 64 → 128 →
+# 64, ReLU in the hidden layers, a linear code of 8 numbers and a sigmoid output.
+# `build` adds a BatchNorm layer before each hidden ReLU, or a Dropout layer after it,
+# when asked. The same seed gives the same initial weights for every variant.
 
 # %%
 SIZES = [64, 128, 64, 8]
@@ -92,10 +92,10 @@ print(f"{model.n_parameters():,} parameters, {X_train.size:,} numbers in the tra
 
 # %% [markdown]
 # `fit` records `history.train_loss`, the mean of the minibatch losses *while training*:
-# the weights change during the epoch, and Dropout is active. That is not comparable with
-# the test error, which is measured once per epoch in eval mode. So we record both curves
-# ourselves, the same way: after each epoch, `model.evaluate` (eval mode, squared error
-# per image) on the training digits and on the test digits. A `Callback` does it.
+# the weights change during the epoch, and Dropout is active. That is not comparable
+# with the test error, which is measured once per epoch in eval mode. So we record both
+# curves ourselves, the same way: after each epoch, `model.evaluate` (eval mode, squared
+# error per image) on the training digits and on the test digits. A `Callback` does it.
 
 # %%
 class Curves(ta.Callback):
@@ -112,22 +112,22 @@ class Curves(ta.Callback):
 # %% [markdown]
 # ## 2. Six ways to train it
 #
-# Every run uses Adam with learning rate $3\cdot 10^{-3}$, minibatches of 32 and the same
-# seed, so the same initial weights and the same order of minibatches:
+# Every run uses Adam with learning rate $3\cdot 10^{-3}$, minibatches of 32 and the
+# same seed, so the same initial weights and the same order of minibatches:
 #
 # - **nothing**: plain Adam.
-# - **L2 weight decay**: the penalty $\frac{\lambda}{2}\lVert\theta\rVert^2$ added to the loss,
-#   so $\lambda\theta$ is added to every gradient: `Adam(weight_decay=0.01)`.
-# - **decoupled weight decay**: `AdamW(weight_decay=1.0)` shrinks each weight matrix by the
-#   factor $1 - \eta\lambda$ at every step, outside Adam's update (section 5 explains the
-#   difference).
+# - **L2 weight decay**: the penalty $\frac{\lambda}{2}\lVert\theta\rVert^2$ added to
+#   the loss, so $\lambda\theta$ is added to every gradient: `Adam(weight_decay=0.01)`.
+# - **decoupled weight decay**: `AdamW(weight_decay=1.0)` shrinks each weight matrix by
+#   the factor $1 - \eta\lambda$ at every step, outside Adam's update (section 5
+#   explains the difference).
 # - **Dropout** with $p = 0.1$ after every hidden ReLU.
 # - **BatchNorm** before every hidden ReLU.
 # - **early stopping**: plain Adam, watching the error on the 300 validation digits; it
 #   stops after 20 epochs without improvement and restores the best weights.
 #
-# The strengths (0.01, 1.0, 0.1) come from a few trial runs. A real study would tune each
-# one on the validation digits, like any hyper-parameter; exercise 1 tries others.
+# The strengths (0.01, 1.0, 0.1) come from a few trial runs. A real study would tune
+# each one on the validation digits, like any hyper-parameter; exercise 1 tries others.
 
 # %%
 LR, BATCH, PATIENCE = 3e-3, 32, 20
@@ -282,20 +282,21 @@ assert dropout["history"].train_loss[-1] > dropout["train"][-1]
 # ## 5. L2 weight decay or decoupled weight decay: why they differ under Adam
 #
 # With plain SGD the two are the same thing. The L2 penalty adds $\lambda\theta$ to the
-# gradient, so a step is $\theta \leftarrow \theta - \eta(g + \lambda\theta) =
-# (1 - \eta\lambda)\theta - \eta g$: a shrink by $1 - \eta\lambda$, then the gradient step.
+# gradient, so a step is
+# $\theta \leftarrow \theta - \eta(g + \lambda\theta) = (1 - \eta\lambda)\theta - \eta g$:
+# a shrink by $1 - \eta\lambda$, then the gradient step.
 #
 # Adam divides the gradient by $\sqrt{\hat v}$, a running root-mean-square of that
 # weight's gradients. With L2 the term $\lambda\theta$ is inside the gradient, so it is
 # divided too: a weight is shrunk by about $\eta\lambda\theta / \sqrt{\hat v}$ per step.
-# Weights whose gradients are large (large $\sqrt{\hat v}$) are barely decayed, and weights
-# whose gradients are small are decayed hard. **Decoupled** weight decay (Loshchilov &
-# Hutter, 2019; `AdamW`) shrinks every weight by the same factor $1 - \eta\lambda$, outside
-# Adam's update.
+# Weights whose gradients are large (large $\sqrt{\hat v}$) are barely decayed, and
+# weights whose gradients are small are decayed hard. **Decoupled** weight decay
+# (Loshchilov & Hutter, 2019; `AdamW`) shrinks every weight by the same factor
+# $1 - \eta\lambda$, outside Adam's update.
 #
-# Two weights, both starting at 1, whose gradients carry no information (they flip sign at
-# every step, like the noise of minibatches) but have very different sizes: ±1 and ±0.01.
-# The same $\eta = 0.01$, $\lambda = 0.1$ for both optimizers, 1000 steps:
+# Two weights, both starting at 1, whose gradients carry no information (they flip sign
+# at every step, like the noise of minibatches) but have very different sizes: ±1 and
+# ±0.01. The same $\eta = 0.01$, $\lambda = 0.1$ for both optimizers, 1000 steps:
 
 # %%
 lr, lam, steps = 0.01, 0.1, 1000
@@ -317,7 +318,8 @@ print(f"(1 − ηλ)^{steps} = {shrink:.4f}")
 # Decoupled, both weights keep about $(1 - \eta\lambda)^{1000} \approx e^{-1}$ of their
 # size, whatever their gradients. With L2 inside Adam, the weight with large gradients
 # keeps about as much, but the one with small gradients is driven to zero: its
-# $\sqrt{\hat v}$ is made of the decay term itself, so Adam takes full-size steps towards 0.
+# $\sqrt{\hat v}$ is made of the decay term itself, so Adam takes full-size steps
+# towards 0.
 
 # %%
 adam_large, adam_small = kept["Adam + L2"]
@@ -342,9 +344,9 @@ assert hi / lo > 10
 
 # %% [markdown]
 # So the two really are different regularizers, and a good $\lambda$ for one is no guide
-# for the other (here 0.01 and 1.0). `AdamW` also leaves biases and normalization's γ and β
-# alone by default (`decay="weights"`), since shrinking them does not make the function
-# smoother.
+# for the other (here 0.01 and 1.0). `AdamW` also leaves biases and normalization's γ
+# and β alone by default (`decay="weights"`), since shrinking them does not make the
+# function smoother.
 #
 # ## 6. BatchNorm's backward pass, step by step
 #
@@ -381,9 +383,9 @@ assert hi / lo > 10
 #          - \hat x_n \sum_m dy_m\, \hat x_m\Big),$$
 #
 # with $\sigma = \sqrt{\sigma^2 + \epsilon}$. The two sums are what the mean and the
-# variance send back: drop $\sum dy$ and you have treated the mean as a constant, drop the
-# last term and you have treated the variance as one (two of the mistakes exercise 10's
-# checker names). Both ways, in code, on all features at once:
+# variance send back: drop $\sum dy$ and you have treated the mean as a constant, drop
+# the last term and you have treated the variance as one (two of the mistakes exercise
+# 10's checker names). Both ways, in code, on all features at once:
 
 # %%
 def batchnorm_backward_graph(x, gamma, grad_out, eps):
@@ -430,8 +432,8 @@ for name, a, b, c in zip(("dx", "dγ", "dβ"), graph, compact, from_layer):
     assert relative_error(a, b) < 1e-12 and relative_error(b, c) < 1e-12
 
 # %% [markdown]
-# The graph version takes six small steps and keeps every intermediate array; the compact
-# formula needs only $\hat x$, $\sigma$ and two sums over the batch, and is what
+# The graph version takes six small steps and keeps every intermediate array; the
+# compact formula needs only $\hat x$, $\sigma$ and two sums over the batch, and is what
 # `BatchNorm1d.backward` computes.
 #
 # ## Summary
@@ -442,19 +444,20 @@ for name, a, b, c in zip(("dx", "dγ", "dβ"), graph, compact, from_layer):
 # - On 200 digits, every remedy here (L2 weight decay, decoupled weight decay, Dropout,
 #   BatchNorm, early stopping) ended with a lower test error and a smaller gap between
 #   test and training error than training with nothing.
-# - Early stopping leaves training unchanged and keeps the weights of the best validation
-#   epoch; decide on a validation set, never on the test set.
-# - Under Adam, L2 weight decay is divided by $\sqrt{\hat v}$: weights with small gradients
-#   are decayed hard, weights with large gradients barely. `AdamW` decays every weight by
-#   the same factor $1 - \eta\lambda$ per step.
+# - Early stopping leaves training unchanged and keeps the weights of the best
+#   validation epoch; decide on a validation set, never on the test set.
+# - Under Adam, L2 weight decay is divided by $\sqrt{\hat v}$: weights with small
+#   gradients are decayed hard, weights with large gradients barely. `AdamW` decays
+#   every weight by the same factor $1 - \eta\lambda$ per step.
 # - BatchNorm's backward has a term through the batch mean and one through the batch
 #   variance; the node-by-node graph and the compact formula
-#   $dx = \frac{\gamma}{N\sigma}(N\,dy - \sum dy - \hat x \sum dy\,\hat x)$ agree to rounding.
+#   $dx = \frac{\gamma}{N\sigma}(N\,dy - \sum dy - \hat x \sum dy\,\hat x)$ agree to
+#   rounding.
 #
 # ## Exercises
 #
-# 1. Run the lesson with `SEED = 1` and `SEED = 2`. Which claims of section 4 still hold,
-#    and does the ranking of the remedies change? Then try `Dropout(0.3)` and
+# 1. Run the lesson with `SEED = 1` and `SEED = 2`. Which claims of section 4 still
+#    hold, and does the ranking of the remedies change? Then try `Dropout(0.3)` and
 #    `AdamW(weight_decay=0.3)`.
 # 2. Combine two remedies, e.g. BatchNorm and decoupled weight decay. Is the test error
 #    lower than with either alone?

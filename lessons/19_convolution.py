@@ -2,31 +2,31 @@
 # # Lesson 19: Convolution
 #
 # A Dense layer connects every pixel to every unit with its own weight. It does not know
-# that pixels have neighbours, or that a stroke in the top-left corner is the same stroke
-# one pixel to the right. A **convolution** slides one small kernel over the image: each
-# output pixel looks only at a small patch (locality), and every patch is weighed with the
-# same kernel (weight sharing). This lesson builds the convolution from its definition,
-# makes it fast, derives its backward pass, checks every gradient, and then puts it in an
-# autoencoder to compare with the dense one.
+# that pixels have neighbours, or that a stroke in the top-left corner is the same
+# stroke one pixel to the right. A **convolution** slides one small kernel over the
+# image: each output pixel looks only at a small patch (locality), and every patch is
+# weighed with the same kernel (weight sharing). This lesson builds the convolution from
+# its definition, makes it fast, derives its backward pass, checks every gradient, and
+# then puts it in an autoencoder to compare with the dense one.
 #
 # ## Objectives
 #
 # - Compute a 2-D convolution by hand from its definition, with stride and padding, and
 #   predict the output size $H_{out} = \lfloor (H + 2p - k)/s \rfloor + 1$.
-# - Rewrite it as one matrix product on patches (**im2col**) and check that both give the
-#   same numbers.
+# - Rewrite it as one matrix product on patches (**im2col**) and check that both give
+#   the same numbers.
 # - Derive the backward pass: $\partial L/\partial W$, $\partial L/\partial b$, and the
 #   input gradient, and see why the input gradient is a **transposed convolution**.
 # - Check the gradients of `Conv2D`, `ConvTranspose2D`, `MaxPool2D` and `Upsample2D`
 #   against finite differences.
 # - Train a convolutional autoencoder and a dense one with the same code size on the
-#   digits, and compare their parameters, test error, filters, reconstructions, arithmetic
-#   and time per epoch.
+#   digits, and compare their parameters, test error, filters, reconstructions,
+#   arithmetic and time per epoch.
 #
 # ## Prerequisites
 #
-# Lesson 2 (the Dense layer and its initialisation), lesson 5 (backpropagation), lesson 6
-# (gradient checking with `check_module`), lesson 7 (training with Adam) and lesson 8
+# Lesson 2 (the Dense layer and its initialisation), lesson 5 (backpropagation), lesson
+# 6 (gradient checking with `check_module`), lesson 7 (training with Adam) and lesson 8
 # (`Autoencoder.deep` and reading filters). The layers of this lesson live in
 # `tinyae/conv.py`; their loop versions in `tinyae/conv_reference.py`.
 
@@ -67,9 +67,9 @@ rng = np.random.default_rng(0)
 # ## 1. The definition
 #
 # Images come in batches of shape $(N, C, H, W)$: batch, channels, height, width (NCHW,
-# PyTorch's layout). A convolution from $C$ to $C_{out}$ channels has a kernel
-# $W$ of shape $(C_{out}, C, k_h, k_w)$ and a bias $b$ of shape $(C_{out},)$. Pad each
-# image with $p$ zeros on every side (call the result $x_p$), then step the kernel by the
+# PyTorch's layout). A convolution from $C$ to $C_{out}$ channels has a kernel $W$ of
+# shape $(C_{out}, C, k_h, k_w)$ and a bias $b$ of shape $(C_{out},)$. Pad each image
+# with $p$ zeros on every side (call the result $x_p$), then step the kernel by the
 # stride $s$:
 #
 # $$y[n, o, i, j] = b[o] + \sum_{c}\sum_{u}\sum_{v}\; W[o, c, u, v]\;
@@ -105,12 +105,12 @@ print("stride 2, padding 1:\n", y_sp[0, 0])
 assert np.array_equal(y_sp[0, 0], [[1 * 4, 2 * 3 + 3 * 4], [4 * 2 + 7 * 4, 5 + 12 + 24 + 36]])
 
 # %% [markdown]
-# The layer `Conv2D(in_channels, out_channels, kernel_size, stride=1, padding=0)` computes
-# the same thing; its weights `params["W"]` have exactly the shape above. Because every
-# patch is weighed with the same kernel, a shifted image gives a shifted output: the
-# convolution is **translation equivariant** (away from the borders, where the padding
-# differs). A Dense layer has no such property: a digit moved by one pixel is, to it, a
-# new pattern.
+# The layer `Conv2D(in_channels, out_channels, kernel_size, stride=1, padding=0)`
+# computes the same thing; its weights `params["W"]` have exactly the shape above.
+# Because every patch is weighed with the same kernel, a shifted image gives a shifted
+# output: the convolution is **translation equivariant** (away from the borders, where
+# the padding differs). A Dense layer has no such property: a digit moved by one pixel
+# is, to it, a new pattern.
 
 # %%
 conv = Conv2D(1, 4, 3, padding=1, seed=0)
@@ -126,9 +126,9 @@ assert gap < 1e-12
 # ## 2. im2col: the convolution as one matrix product
 #
 # Four Python loops are slow. Look again at the formula: for a fixed output pixel, the
-# triple sum is a dot product between the kernel $W[o]$, flattened to $C k_h k_w$ numbers,
-# and the patch under it, flattened the same way. So cut every patch out of the padded
-# images and stand it up as a **column** of a matrix:
+# triple sum is a dot product between the kernel $W[o]$, flattened to $C k_h k_w$
+# numbers, and the patch under it, flattened the same way. So cut every patch out of the
+# padded images and stand it up as a **column** of a matrix:
 #
 # $$\text{cols}[(c, u, v),\, (n, i, j)] = x_p[n, c,\, is + u,\, js + v],\qquad
 #   \text{cols} \in \mathbb{R}^{C k_h k_w \times N H_{out} W_{out}}.$$
@@ -276,8 +276,8 @@ dx_loops, dW_loops, db_loops = conv2d_backward_loops(x, W, np.ones((1, 1, 2, 2))
 assert np.array_equal(dx, dx_loops) and np.array_equal(conv.grads["W"], dW_loops)
 
 # %% [markdown]
-# **Why "transposed".** A convolution is linear in its input, so for a fixed kernel it is
-# a matrix: flatten the image to a vector $\vec{x}$ and the output to $\vec{y}$, and
+# **Why "transposed".** A convolution is linear in its input, so for a fixed kernel it
+# is a matrix: flatten the image to a vector $\vec{x}$ and the output to $\vec{y}$, and
 # $\vec{y} = A\vec{x}$ for some matrix $A$ (plus the bias). We can build $A$ column by
 # column by convolving each basis image (a single 1 pixel). The chain rule for a matrix
 # product says $\partial L/\partial\vec{x} = A^\top\, \partial L/\partial\vec{y}$, so
@@ -285,9 +285,9 @@ assert np.array_equal(dx, dx_loops) and np.array_equal(conv.grads["W"], dW_loops
 # useful on its own: where $A$ shrinks a 5×5 image to 3×3 (stride 2), $A^\top$ grows 3×3
 # back to 5×5. `ConvTranspose2D` is exactly this map run forward, with learnable
 # weights: the decoder's way back up. Its output size is
-# $H_{out} = (H - 1)s - 2p + k + \text{output\_padding}$, the inverse of the convolution's
-# formula; `output_padding` (less than $s$) picks which of the $s$ input sizes that a
-# stride-$s$ convolution maps to the same output it should return to.
+# $H_{out} = (H - 1)s - 2p + k + \text{output\_padding}$, the inverse of the
+# convolution's formula; `output_padding` (less than $s$) picks which of the $s$ input
+# sizes that a stride-$s$ convolution maps to the same output it should return to.
 
 # %%
 conv = Conv2D(1, 1, 3, stride=2, padding=1, seed=3)
@@ -319,20 +319,19 @@ plots.save_figure(fig, FIGURES / "19_conv_matrix.png")
 
 # %% [markdown]
 # $A$ is mostly zeros (each output sees at most 9 of the 25 pixels, fewer at the padded
-# border) and its rows repeat the same 9 weights shifted along: weight sharing, seen as a
-# matrix. A Dense layer from 25 to 9
-# would have 225 free weights here; the convolution has 9. `ConvTranspose2D` follows the
-# same strategy in reverse: its forward is `col2im(W2ᵀ @ X)` and its backward is
-# `im2col` followed by matrix products, a plain convolution. Each layer's forward is the
-# other's backward.
+# border) and its rows repeat the same 9 weights shifted along: weight sharing, seen as
+# a matrix. A Dense layer from 25 to 9 would have 225 free weights here; the convolution
+# has 9. `ConvTranspose2D` follows the same strategy in reverse: its forward is
+# `col2im(W2ᵀ @ X)` and its backward is `im2col` followed by matrix products, a plain
+# convolution. Each layer's forward is the other's backward.
 #
 # ## 4. Gradient checks
 #
 # Every layer is checked against centred finite differences in float64 (lesson 6), on a
-# batch of random images, with random weights and biases. `MaxPool2D` passes its gradient
-# to the largest value of each window; at a tie the function has a kink, so its input is
-# drawn without ties. Last, a whole small convolutional autoencoder, from the image to the
-# reconstruction, is checked in one go.
+# batch of random images, with random weights and biases. `MaxPool2D` passes its
+# gradient to the largest value of each window; at a tie the function has a kink, so its
+# input is drawn without ties. Last, a whole small convolutional autoencoder, from the
+# image to the reconstruction, is checked in one go.
 
 # %%
 def randomized(layer):
@@ -370,13 +369,14 @@ for layer, inputs in checks:
 # numbers and are trained with the same loss (squared error per image), optimizer
 # (Adam, learning rate $10^{-3}$), batch size and number of epochs, in float32.
 #
-# - **Dense**: `Autoencoder.deep([64, 128, 8])`, i.e. 64 → 128 → 8 → 128 → 64 (lesson 8).
+# - **Dense**: `Autoencoder.deep([64, 128, 8])`, i.e. 64 → 128 → 8 → 128 → 64 (lesson
+#   8).
 # - **Convolutional**: two convolutions bring the image to 32 channels of 4×4, a Dense
 #   layer maps those 512 numbers to the code, and the decoder mirrors it:
 #   `Conv2D(1→16, k3, p1)` + ReLU → `Conv2D(16→32, k3, s2, p1)` + ReLU (8×8 → 4×4) →
 #   `Flatten` → `Dense(512 → 8)`; then `Dense(8 → 512)` + ReLU → `Reshape((32, 4, 4))` →
-#   `ConvTranspose2D(32→16, k3, s2, p1, op1)` + ReLU (4×4 → 8×8) → `Conv2D(16→1, k3, p1)` →
-#   sigmoid.
+#   `ConvTranspose2D(32→16, k3, s2, p1, op1)` + ReLU (4×4 → 8×8) →
+#   `Conv2D(16→1, k3, p1)` → sigmoid.
 #
 # The two have about the same number of parameters. `Autoencoder` itself expects flat
 # rows, so the convolutional model is a `Sequential` trained with an explicit minibatch
@@ -440,10 +440,11 @@ dense_hist = dense_ae.fit(X_train, loss="mse", optimizer=ta.Adam(1e-3), epochs=E
 # %% [markdown]
 # Parameters count what is *stored*; the arithmetic counts what is *computed*. A Dense
 # layer uses each weight once per image. A convolution uses each weight at every output
-# position: `Conv2D(16→32)` on 8×8 images uses its 4,608 weights at 16 positions. We count
-# the multiply-adds per image from the layers' shapes: $C_{out} H_{out} W_{out} \cdot C k_h
-# k_w$ for a convolution, $C H W \cdot C_{out} k_h k_w$ for a transposed one, $n_{in}
-# n_{out}$ for a Dense layer.
+# position: `Conv2D(16→32)` on 8×8 images uses its 4,608 weights at 16 positions. We
+# count the multiply-adds per image from the layers' shapes:
+# $C_{out} H_{out} W_{out} \cdot C k_h k_w$ for a convolution,
+# $C H W \cdot C_{out} k_h k_w$ for a transposed one, $n_{in} n_{out}$ for a Dense
+# layer.
 
 # %%
 def multiply_adds(net, shape):
@@ -510,19 +511,19 @@ plots.save_figure(fig, FIGURES / "19_loss_curves.png")
 
 # %% [markdown]
 # On these 8×8 digits the two models end up close: with the same code size and about the
-# same number of parameters, neither wins by much, and which is ahead depends on the seed
-# and the number of epochs (try it). The convolutional model does roughly ten times more
-# arithmetic per image and, in NumPy, takes many times longer per epoch: the im2col
+# same number of parameters, neither wins by much, and which is ahead depends on the
+# seed and the number of epochs (try it). The convolutional model does roughly ten times
+# more arithmetic per image and, in NumPy, takes many times longer per epoch: the im2col
 # copies and the many small matrix products cost more than the arithmetic. Locality and
 # weight sharing pay off when images are large, which 8×8 is not: a 3×3 kernel already
 # covers a seventh of the image (section 6 counts what happens at 28×28).
 #
 # What did each learn? A convolution's first layer is 16 kernels of 3×3, each slid over
-# the whole image; the dense model's first layer is 128 whole-image filters (we show 16).
-# Both models were built from a seed, so building them again gives their weights at
+# the whole image; the dense model's first layer is 128 whole-image filters (we show
+# 16). Both models were built from a seed, so building them again gives their weights at
 # initialisation, and we can see how far training moved them: we draw the 16 kernels
-# before and after training, and print the relative change $\|W - W_0\| / \|W_0\|$.
-# Then the reconstructions of the same test digits, and the 16 channels of the first
+# before and after training, and print the relative change $\|W - W_0\| / \|W_0\|$. Then
+# the reconstructions of the same test digits, and the 16 channels of the first
 # convolution (after its ReLU) for one test digit.
 
 # %%
@@ -575,24 +576,24 @@ fig = plots.plot_image_grid(np.concatenate([img_test[:1].reshape(1, 64),
 # %% [markdown]
 # The kernels barely moved: training changed them by a small fraction of their random
 # start (printed above), and they look much as they did at initialisation. They did not
-# have to change. Sixteen random 3×3 kernels already describe each 3×3 neighbourhood with
-# 16 numbers for its 9 pixels, so little is lost, and the later layers do the work. The
-# dense filters moved further but still look noisy (lesson 8 cleaned them up with weight
-# decay). Do not expect the tidy edge detectors of textbook pictures from a model that
-# does not need them; exercise 6 takes away the spare kernels.
+# have to change. Sixteen random 3×3 kernels already describe each 3×3 neighbourhood
+# with 16 numbers for its 9 pixels, so little is lost, and the later layers do the work.
+# The dense filters moved further but still look noisy (lesson 8 cleaned them up with
+# weight decay). Do not expect the tidy edge detectors of textbook pictures from a model
+# that does not need them; exercise 6 takes away the spare kernels.
 #
 # The feature maps show what a convolution computes: each channel is the digit seen
-# through one kernel, a stroke brightened or dimmed according to how it matches, at every
-# position. A channel can be blank: its kernel gives a negative response everywhere on
-# this digit, and the ReLU sets it to zero.
+# through one kernel, a stroke brightened or dimmed according to how it matches, at
+# every position. A channel can be blank: its kernel gives a negative response
+# everywhere on this digit, and the ReLU sets it to zero.
 #
 # ## 6. What happens with larger images
 #
 # The convolution's weights do not depend on the image size: `Conv2D(16→32, k3)` has
-# 4,640 parameters on 8×8, 28×28 or 1000×1000 images. A Dense layer's do: its first layer
-# has (pixels × hidden units) weights. We build both encoders for three image sizes, with
-# the same recipe as above except that every convolution has stride 2 (8×8 → 4×4 → 2×2
-# would be too small, so for the digits we kept the first stride at 1).
+# 4,640 parameters on 8×8, 28×28 or 1000×1000 images. A Dense layer's do: its first
+# layer has (pixels × hidden units) weights. We build both encoders for three image
+# sizes, with the same recipe as above except that every convolution has stride 2 (8×8 →
+# 4×4 → 2×2 would be too small, so for the digits we kept the first stride at 1).
 
 # %%
 def conv_encoder(shape, code):
@@ -614,16 +615,16 @@ for shape in [(1, 8, 8), (1, 28, 28), (3, 32, 32)]:
     assert n_conv < n_dense
 
 # %% [markdown]
-# In the convolutional encoder, almost all parameters sit in the last Dense layer (from the
-# 32 small maps to the code), and the convolutions stay at a few thousand however large
-# the images get. `tinyae.load_cifar10` reads the 3×32×32 colour images of CIFAR-10 (the
-# binary version) and `tinyae.load_images(folder, size=...)` your own pictures, both in
-# this $(N, C, H, W)$ layout.
+# In the convolutional encoder, almost all parameters sit in the last Dense layer (from
+# the 32 small maps to the code), and the convolutions stay at a few thousand however
+# large the images get. `tinyae.load_cifar10` reads the 3×32×32 colour images of
+# CIFAR-10 (the binary version) and `tinyae.load_images(folder, size=...)` your own
+# pictures, both in this $(N, C, H, W)$ layout.
 #
 # ## 7. MNIST: 28×28 digits
 #
-# If you have the MNIST files (lesson 10: set `TINYAE_MNIST`), we repeat the comparison on
-# 28×28 digits with a code of 32 numbers: the convolutional model with two stride-2
+# If you have the MNIST files (lesson 10: set `TINYAE_MNIST`), we repeat the comparison
+# on 28×28 digits with a code of 32 numbers: the convolutional model with two stride-2
 # convolutions (28 → 14 → 7), mirrored with two transposed convolutions, against
 # `Autoencoder.deep([784, 256, 32])`. Training on a subset for a few epochs, because
 # convolutions in NumPy are slow. Without the files this section is skipped.
@@ -681,15 +682,16 @@ if have_mnist:
 #
 # - A convolution slides one small kernel over the image:
 #   $y[n,o,i,j] = b[o] + \sum_{c,u,v} W[o,c,u,v]\, x_p[n,c,is+u,js+v]$, with output size
-#   $\lfloor (H + 2p - k)/s \rfloor + 1$. Locality and weight sharing make it translation
-#   equivariant, and its parameter count independent of the image size.
+#   $\lfloor (H + 2p - k)/s \rfloor + 1$. Locality and weight sharing make it
+#   translation equivariant, and its parameter count independent of the image size.
 # - **im2col** cuts the patches into the columns of a matrix, so the whole layer is one
-#   matrix product $W_2\,\text{cols} + b$: a Dense layer applied to every patch. It gives
-#   the same numbers as the loops, hundreds of times faster.
+#   matrix product $W_2\,\text{cols} + b$: a Dense layer applied to every patch. It
+#   gives the same numbers as the loops, hundreds of times faster.
 # - The backward pass is Dense's on the patches, $dW_2 = dY\,\text{cols}^\top$,
-#   $d\text{cols} = W_2^\top dY$, then **col2im** adds the overlapping patch gradients back
-#   onto the pixels. As matrices, the convolution is $A$ and its input gradient is $A^\top$:
-#   a transposed convolution, which `ConvTranspose2D` runs forward to upsample in a decoder.
+#   $d\text{cols} = W_2^\top dY$, then **col2im** adds the overlapping patch gradients
+#   back onto the pixels. As matrices, the convolution is $A$ and its input gradient is
+#   $A^\top$: a transposed convolution, which `ConvTranspose2D` runs forward to upsample
+#   in a decoder.
 # - Every layer (`Conv2D`, `ConvTranspose2D`, `MaxPool2D`, `Upsample2D`, `Flatten`,
 #   `Reshape`) and a whole convolutional autoencoder pass the float64 gradient check.
 # - On 8×8 digits a convolutional autoencoder matches a dense one of the same size, at
@@ -704,11 +706,12 @@ if have_mnist:
 # 2. Build the matrix $A$ of section 3 for stride 1 and padding 1 on 5×5 images. What
 #    shape is it, and why does $A^\top$ now map 5×5 to 5×5?
 # 3. Replace `+=` by `=` in a copy of `col2im` and run `check_module` on a `Conv2D` with
-#    stride 1. Which row of the report fails, and why do the weight gradients still pass?
+#    stride 1. Which row of the report fails, and why do the weight gradients still
+#    pass?
 # 4. Train both autoencoders of section 5 with three seeds and 120 epochs. Is the
 #    difference in test error larger than the spread between seeds?
-# 5. Replace the stride-2 convolution of the encoder by a stride-1 convolution followed by
-#    `MaxPool2D(2)`, and the transposed convolution of the decoder by `Upsample2D(2)`
+# 5. Replace the stride-2 convolution of the encoder by a stride-1 convolution followed
+#    by `MaxPool2D(2)`, and the transposed convolution of the decoder by `Upsample2D(2)`
 #    followed by a `Conv2D`. Compare the test error and the time per epoch.
 # 6. Give the first layer 4 kernels instead of 16 (fewer numbers than the 9 pixels of a
 #    patch). Do the kernels move further from their start? What do they look like now?
