@@ -25,6 +25,7 @@
 
 # %%
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,17 @@ except ModuleNotFoundError:  # run from a checkout without `pip install -e .`
 from tinyae.exercises import EXERCISES, check_exercise
 from tinyae.gradcheck import numerical_gradient, relative_error
 
-LESSONS = Path(__file__).resolve().parent if "__file__" in globals() else Path("lessons")
+LESSONS = Path("lessons")      # the lessons run from the repository root
+if not LESSONS.is_dir() and "__file__" in globals():
+    LESSONS = Path(__file__).resolve().parent
+
+
+def show(report):
+    """Print a checker report; a function typed here is said to be from this lesson."""
+    for result in report.results:
+        if not result.source.endswith("ex04_dense_backward.py"):
+            result.source = "this lesson"
+    print(report)
 
 # %% [markdown]
 # ## 1. The exercise: a dense layer's backward pass
@@ -58,7 +69,7 @@ LESSONS = Path(__file__).resolve().parent if "__file__" in globals() else Path("
 
 # %%
 exercise_file = LESSONS / "exercises" / "ex04_dense_backward.py"
-untouched = check_exercise(exercise_file)
+untouched = check_exercise(exercise_file)     # prints its report
 assert untouched.status == "not implemented" and not untouched.passed
 
 # %% [markdown]
@@ -81,7 +92,8 @@ def dense_backward_attempt(x, W, b, grad_out):
     return dx, dW, db
 
 
-report = check_exercise(dense_backward_attempt, name="dense_backward")
+report = check_exercise(dense_backward_attempt, name="dense_backward", verbose=False)
+show(report)
 
 # %% [markdown]
 # The checker ran the attempt on four cases (batch size 1, square and non-square
@@ -91,7 +103,8 @@ report = check_exercise(dense_backward_attempt, name="dense_backward")
 
 # %%
 for row in report.rows:
-    print(f"{row.name}: {'ok' if row.passed else row.diagnosis}")
+    verdict = "ok" if row.passed else row.diagnosis
+    print(textwrap.fill(f"{row.name}: {verdict}", width=88, subsequent_indent="    "))
 
 assert report["dx"].passed
 assert report["dW"].diagnosis.startswith("transposed")
@@ -116,7 +129,8 @@ assert report["db"].diagnosis.startswith("divided by the batch size N once too o
 # the right one.
 
 # %%
-x, W, b, g = EXERCISES["dense_backward"].make_inputs((4, 5, 3), np.random.default_rng(0))
+x, W, b, g = EXERCISES["dense_backward"].make_inputs((4, 5, 3),
+                                                    np.random.default_rng(0))
 N = x.shape[0]
 right_db = g.sum(axis=0)
 _, _, attempt_db = dense_backward_attempt(x, W, b, g)
@@ -138,8 +152,8 @@ assert relative_error(N * attempt_db, right_db) < 1e-12
 # $g\,x^\top$ is right for $W' = W^\top$, not for tinyae's $W$.
 #
 # **db.** $b_k$ is added to every row: $\partial y_{nj}/\partial b_k = [j = k]$, so
-# $\partial L / \partial b_k = \sum_n g_{nk}$, a *sum* over the batch. The loss's $1/N$ is
-# already inside `grad_out`; averaging divides by $N$ a second time.
+# $\partial L / \partial b_k = \sum_n g_{nk}$, a *sum* over the batch. The loss's $1/N$
+# is already inside `grad_out`; averaging divides by $N$ a second time.
 #
 # Before trusting the reference, we can ask finite differences directly. For the scalar
 # $f(b) = \sum_{nj} y_{nj}\, g_{nj}$, whose gradient with respect to $b$ is exactly
@@ -162,7 +176,8 @@ def dense_backward(x, W, b, grad_out):
     return dx, dW, db
 
 
-fixed = check_exercise(dense_backward)
+fixed = check_exercise(dense_backward, verbose=False)
+show(fixed)
 assert fixed.passed
 assert max(row.error for row in fixed.rows) < 1e-12      # against the reference
 assert max(row.fd_error for row in fixed.rows) < 1e-6    # against finite differences
@@ -177,7 +192,8 @@ def dense_backward_einsum(x, W, b, grad_out):
             np.einsum("nj->j", grad_out))
 
 
-assert check_exercise(dense_backward_einsum, name="dense_backward", verbose=False).passed
+einsum = check_exercise(dense_backward_einsum, name="dense_backward", verbose=False)
+assert einsum.passed
 
 # %% [markdown]
 # ## Summary

@@ -70,8 +70,8 @@ print(f"data: {DATA}; {HIDDEN} sigmoid code units, rho = {RHO}, beta = {BETA}, "
 # $$\Omega_{KL} = \beta \sum_j \Big[\rho \log\frac{\rho}{\hat\rho_j}
 #    + (1-\rho)\log\frac{1-\rho}{1-\hat\rho_j}\Big].$$
 #
-# It is zero when $\hat\rho_j = \rho$ and grows steeply as $\hat\rho_j$ moves away. By the
-# chain rule, with $\partial\hat\rho_j/\partial h_{nj} = 1/N$,
+# It is zero when $\hat\rho_j = \rho$ and grows steeply as $\hat\rho_j$ moves away. By
+# the chain rule, with $\partial\hat\rho_j/\partial h_{nj} = 1/N$,
 #
 # $$\frac{\partial \Omega_{KL}}{\partial h_{nj}} = \frac{\beta}{N}
 #    \Big(-\frac{\rho}{\hat\rho_j} + \frac{1-\rho}{1-\hat\rho_j}\Big),$$
@@ -153,7 +153,8 @@ err_dense, err_sparse = dense.reconstruction_error(X_test), sparse.reconstructio
 print(f"test squared error per image: plain {err_dense:.3f}, sparse {err_sparse:.3f}")
 
 assert abs(H_sparse.mean() - RHO) < RHO   # within a factor 2 of the target
-assert H_dense.mean() > 0.2               # without the penalty, units are on about half the time
+# without the penalty, units are on about half the time
+assert H_dense.mean() > 0.2
 assert quiet_sparse > 2 * quiet_dense     # most of the sparse code is nearly silent
 assert history.terms["KLSparsity"][-1] < 0.5 * history.terms["KLSparsity"][0]
 assert err_sparse > err_dense             # sparsity costs reconstruction

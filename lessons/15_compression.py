@@ -72,8 +72,8 @@ print(f"{len(X_train)} training and {len(X_test)} test digits; codes of {CODE_SI
 # image from $\hat z$.
 #
 # **What "bytes" means.** One file holds a 16-byte header (a tag, the version, $b$, $N$,
-# $K$), the $2K$ float32 range ends ($8K$ bytes), and the $N \cdot K$ levels packed bit after
-# bit ($\lceil N K b / 8 \rceil$ bytes). So
+# $K$), the $2K$ float32 range ends ($8K$ bytes), and the $N \cdot K$ levels packed bit
+# after bit ($\lceil N K b / 8 \rceil$ bytes). So
 #
 # $$\text{bytes per image} = \frac{K b}{8} + \frac{16 + 8K}{N}.$$
 #
@@ -158,7 +158,8 @@ print(f"the autoencoder has the higher PSNR in {len(wins)} of {len(rows)} settin
       f"{wins}")
 for k, b, o, t in rows:
     if k <= 16 and b >= 4:
-        assert o["psnr"] > t["psnr"] + 1.0, (k, b)  # small codes, 4 or 8 bits: a clear win
+        # small codes, 4 or 8 bits: a clear win
+        assert o["psnr"] > t["psnr"] + 1.0, (k, b)
 by_bits = {(k, b): o["psnr"] for k, b, o, t in rows}
 for k in CODE_SIZES:
     assert by_bits[k, 8] - by_bits[k, 4] < 1.0   # 4 bits per number lose under 1 dB

@@ -63,20 +63,21 @@ print(f"{len(X_train)} training and {len(X_test)} test digits; {EPOCHS} epochs")
 #   \;=\; \mathrm{ELBO}(x),$$
 #
 # with equality when $q$ is the true posterior. The encoder outputs the parameters of
-# $q(z \mid x) = N(\mu, \mathrm{diag}\,\sigma^2)$: two Dense heads on a shared hidden layer,
-# one for $\mu$ and one for $\log\sigma^2$ (a log, so that any real output is a valid
-# variance). The KL between two Gaussians is in closed form; per image,
+# $q(z \mid x) = N(\mu, \mathrm{diag}\,\sigma^2)$: two Dense heads on a shared hidden
+# layer, one for $\mu$ and one for $\log\sigma^2$ (a log, so that any real output is a
+# valid variance). The KL between two Gaussians is in closed form; per image,
 #
 # $$\mathrm{KL} = \tfrac12 \sum_k \big(\mu_k^2 + \sigma_k^2 - 1 - \log\sigma_k^2\big).$$
 #
-# The expectation is estimated with one sample. We minimise $J = -\mathrm{ELBO}$, averaged
-# over the batch like every tinyae loss: $J = \mathrm{BCE}(\hat x, x) + \mathrm{KL}$ per
-# image, where $\hat x$ decodes a sampled $z$.
+# The expectation is estimated with one sample. We minimise $J = -\mathrm{ELBO}$,
+# averaged over the batch like every tinyae loss:
+# $J = \mathrm{BCE}(\hat x, x) + \mathrm{KL}$ per image, where $\hat x$ decodes a
+# sampled $z$.
 #
 # ## 2. The gradients, by hand
 #
-# **Reparameterization.** Sampling $z \sim N(\mu, \sigma^2)$ has no derivative with respect
-# to $\mu$ or $\sigma$. Writing the sample as
+# **Reparameterization.** Sampling $z \sim N(\mu, \sigma^2)$ has no derivative with
+# respect to $\mu$ or $\sigma$. Writing the sample as
 #
 # $$z = \mu + \sigma \odot \varepsilon, \qquad \varepsilon \sim N(0, I), \qquad
 #   \sigma = e^{\frac12 \log\sigma^2},$$
@@ -92,10 +93,10 @@ print(f"{len(X_train)} training and {len(X_test)} test digits; {EPOCHS} epochs")
 #   + \frac{\sigma^2 - 1}{2N}.$$
 #
 # The second terms are the KL's: $\partial\mathrm{KL}/\partial\mu = \mu$ and
-# $\partial \mathrm{KL}/\partial\log\sigma^2 = \frac12(\sigma^2 - 1)$, each divided by $N$
-# for the batch mean. The hidden layer $h$ feeds both heads, so its gradient is the **sum**
-# of the two heads' backward passes; then the encoder's backward pass continues as usual.
-# This is `VariationalAutoencoder.loss_and_backward`, line for line.
+# $\partial \mathrm{KL}/\partial\log\sigma^2 = \frac12(\sigma^2 - 1)$, each divided by
+# $N$ for the batch mean. The hidden layer $h$ feeds both heads, so its gradient is the
+# **sum** of the two heads' backward passes; then the encoder's backward pass continues
+# as usual. This is `VariationalAutoencoder.loss_and_backward`, line for line.
 #
 # First the KL term on its own:
 

@@ -35,7 +35,6 @@ FIGURES = Path(os.environ.get("TINYAE_FIGURES", "lessons/figures"))  # where pic
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 # %%
-# ruff: noqa: I001, B018  (notebook idioms: the preamble cell, a figure shown by naming it)
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -51,8 +50,8 @@ EPOCHS = 80 if FAST else 200
 X, _ = ta.load_digits()
 pool, X_test = ta.train_test_split(X, test_size=0.5, seed=SEED)
 X_train, X_val = pool[:200], pool[200:500]
-print(f"{len(X_train)} training digits, {len(X_val)} for validation (early stopping only), "
-      f"{len(X_test)} test digits; {EPOCHS} epochs per run")
+print(f"{len(X_train)} training digits, {len(X_val)} for validation (early stopping "
+      f"only), {len(X_test)} test digits; {EPOCHS} epochs per run")
 
 # %% [markdown]
 # ## 1. A model that can overfit, and an honest training curve
@@ -67,7 +66,7 @@ SIZES = [64, 128, 64, 8]
 
 
 def build(batchnorm=False, dropout=0.0, seed=SEED):
-    """The deep autoencoder, optionally with BatchNorm before / Dropout after each hidden ReLU."""
+    """The deep autoencoder; BatchNorm before, Dropout after each hidden ReLU on request."""
     rng = np.random.default_rng(seed)
 
     def stack(sizes, last):
@@ -88,7 +87,8 @@ def build(batchnorm=False, dropout=0.0, seed=SEED):
 
 
 model = build()
-print(f"{model.n_parameters():,} parameters, {X_train.size:,} numbers in the training set")
+print(f"{model.n_parameters():,} parameters, "
+      f"{X_train.size:,} numbers in the training set")
 
 # %% [markdown]
 # `fit` records `history.train_loss`, the mean of the minibatch losses *while training*:
@@ -99,7 +99,7 @@ print(f"{model.n_parameters():,} parameters, {X_train.size:,} numbers in the tra
 
 # %%
 class Curves(ta.Callback):
-    """After each epoch: squared error per image on the training and test digits, in eval mode."""
+    """After each epoch, in eval mode: squared error per image on training and test."""
 
     def __init__(self):
         self.train, self.test = [], []
@@ -144,12 +144,14 @@ for name, (make_model, make_optimizer) in variants.items():
     model, optimizer, curves = make_model(), make_optimizer(), Curves()
     stopping = {}
     if name == "early stopping":
-        stopping = dict(validation_data=X_val, early_stopping=ta.EarlyStopping(PATIENCE))
+        stopping = dict(validation_data=X_val,
+                        early_stopping=ta.EarlyStopping(PATIENCE))
     history = model.fit(X_train, optimizer=optimizer, epochs=EPOCHS, batch_size=BATCH,
                         seed=SEED, verbose=0, callbacks=[curves], **stopping)
     runs[name] = dict(model=model, optimizer=optimizer, history=history,
                       train=np.array(curves.train), test=np.array(curves.test))
-    print(f"{name:<23} {history.epochs:>3} epochs, test error {runs[name]['test'][-1]:.3f}")
+    print(f"{name:<23} {history.epochs:>3} epochs, "
+          f"test error {runs[name]['test'][-1]:.3f}")
 
 # %% [markdown]
 # Early stopping does not change training, only its end. With the same seed its run is
@@ -238,8 +240,9 @@ rows = {}
 for name, run in runs.items():
     train, test = run.get("final", (run["train"][-1], run["test"][-1]))
     best = int(np.argmin(run["test"]))
-    rows[name] = dict(train=train, test=test, best=run["test"][best], best_epoch=best + 1,
-                      gap=test - train, norm=weight_norm(run["model"]))
+    rows[name] = dict(train=train, test=test, best=run["test"][best],
+                      best_epoch=best + 1, gap=test - train,
+                      norm=weight_norm(run["model"]))
 print(f"{'':<23} {'train':>7} {'test':>7} {'best test':>10} {'(epoch)':>8} {'gap':>7} "
       f"{'‖W‖':>7}")
 for name, r in rows.items():
@@ -274,8 +277,9 @@ for name in ("L2 weight decay", "decoupled weight decay"):
 
 # %%
 dropout = runs["Dropout"]
-print(f"Dropout, last epoch: history.train_loss (train mode, while learning) "
-      f"{dropout['history'].train_loss[-1]:.3f}; evaluated in eval mode {dropout['train'][-1]:.3f}")
+print("Dropout, last epoch: history.train_loss (train mode, while learning) "
+      f"{dropout['history'].train_loss[-1]:.3f};\n"
+      f"the training error evaluated in eval mode {dropout['train'][-1]:.3f}")
 assert dropout["history"].train_loss[-1] > dropout["train"][-1]
 
 # %% [markdown]
@@ -283,7 +287,10 @@ assert dropout["history"].train_loss[-1] > dropout["train"][-1]
 #
 # With plain SGD the two are the same thing. The L2 penalty adds $\lambda\theta$ to the
 # gradient, so a step is
-# $\theta \leftarrow \theta - \eta(g + \lambda\theta) = (1 - \eta\lambda)\theta - \eta g$:
+#
+# $$\theta \leftarrow \theta - \eta(g + \lambda\theta)
+#   = (1 - \eta\lambda)\theta - \eta g:$$
+#
 # a shrink by $1 - \eta\lambda$, then the gradient step.
 #
 # Adam divides the gradient by $\sqrt{\hat v}$, a running root-mean-square of that
@@ -324,7 +331,8 @@ print(f"(1 − ηλ)^{steps} = {shrink:.4f}")
 # %%
 adam_large, adam_small = kept["Adam + L2"]
 w_large, w_small = kept["AdamW"]
-assert np.isclose(w_large, w_small, rtol=1e-3) and np.isclose(w_large, shrink, rtol=0.05)
+assert np.isclose(w_large, w_small, rtol=1e-3)
+assert np.isclose(w_large, shrink, rtol=0.05)
 assert np.isclose(adam_large, shrink, rtol=0.05) and adam_small < 0.01 * adam_large
 
 # %% [markdown]
@@ -334,12 +342,14 @@ assert np.isclose(adam_large, shrink, rtol=0.05) and adam_small < 0.01 * adam_la
 # %%
 l2 = runs["L2 weight decay"]
 optimizer = l2["optimizer"]
-rms = np.concatenate([np.sqrt(optimizer.state[id(W)]["v"] / (1 - optimizer.beta2 ** optimizer.t))
-                      .ravel() for name, W, _ in l2["model"].named_parameters() if W.ndim == 2])
+correction = 1 - optimizer.beta2 ** optimizer.t       # Adam's bias correction of v
+rms = np.concatenate([np.sqrt(optimizer.state[id(W)]["v"] / correction).ravel()
+                      for name, W, _ in l2["model"].named_parameters() if W.ndim == 2])
 lo, hi = np.percentile(rms, [10, 90])
-print(f"√v̂ over {rms.size:,} weights: 10th percentile {lo:.2e}, 90th percentile {hi:.2e}")
-print(f"per step, L2 in Adam shrinks a weight at the 10th percentile {hi / lo:.0f} times harder "
-      "than one at the 90th; AdamW shrinks both alike")
+print(f"√v̂ over {rms.size:,} weights: 10th percentile {lo:.2e}, "
+      f"90th percentile {hi:.2e}")
+print("per step, L2 in Adam shrinks a weight at the 10th percentile "
+      f"{hi / lo:.0f} times\nharder than one at the 90th; AdamW shrinks both alike")
 assert hi / lo > 10
 
 # %% [markdown]
@@ -352,68 +362,81 @@ assert hi / lo > 10
 #
 # In train mode BatchNorm normalizes each feature with the mean and variance of the
 # batch, so every output depends on every input of the batch. For one feature, with
-# $x_1, \dots, x_N$ the batch's values, the forward pass is a chain of small nodes:
+# $x_1, \dots, x_N$ the batch's values, the forward pass is a chain of small nodes: the
+# mean $\mu$, the centred values $c_n$, the variance $v$, its square root $s$ (with a
+# small $\epsilon$ added), its reciprocal $r$, the normalized values $\hat x_n$ and the
+# outputs $y_n$:
 #
-# $$\mu = \tfrac1N \textstyle\sum_n x_n,\quad d_n = x_n - \mu,\quad
-# \sigma^2 = \tfrac1N \sum_n d_n^2,\quad s = \sqrt{\sigma^2 + \epsilon},\quad
-# r = 1/s,\quad \hat x_n = d_n\, r,\quad y_n = \gamma \hat x_n + \beta.$$
+# $$\begin{aligned}
+# \mu &= \tfrac1N \textstyle\sum_n x_n, & c_n &= x_n - \mu, &
+# v &= \tfrac1N \textstyle\sum_n c_n^2,\\
+# s &= \sqrt{v + \epsilon}, & r &= 1/s, & \hat x_n &= c_n\, r,
+# \qquad y_n = \gamma \hat x_n + \beta.
+# \end{aligned}$$
 #
-# Going back through the graph, given $\partial L/\partial y_n$ (written $dy_n$), each
-# node passes on its local derivative times what it received, and a node used by several
-# others *sums* what they send back:
+# Going back through the graph, given $\partial L/\partial y_n$ (written $\bar y_n$; a
+# bar means "the gradient of $L$ with respect to"), each node passes on its local
+# derivative times what it received, and a node used by several others *sums* what
+# they send back:
 #
-# 1. $d\beta = \sum_n dy_n$, $d\gamma = \sum_n dy_n \hat x_n$, $d\hat x_n = \gamma\, dy_n$.
-# 2. $\hat x_n = d_n r$: $dr = \sum_n d\hat x_n\, d_n$ and, directly, $dd_n = d\hat x_n\, r$.
-# 3. $r = 1/s$: $ds = -dr / s^2$. Then $s = \sqrt{\sigma^2 + \epsilon}$:
-#    $d\sigma^2 = ds / (2s)$.
-# 4. $\sigma^2 = \frac1N\sum d_n^2$: each $d_n$ receives a second share,
-#    $dd_n \mathrel{+}= d\sigma^2 \cdot 2 d_n / N$.
-# 5. $d_n = x_n - \mu$: $dx_n = dd_n$ directly, and $d\mu = -\sum_n dd_n$.
-# 6. $\mu = \frac1N\sum x_n$: $dx_n \mathrel{+}= d\mu / N$.
+# 1. $\bar\beta = \sum_n \bar y_n$, $\bar\gamma = \sum_n \bar y_n \hat x_n$,
+#    $\bar{\hat x}_n = \gamma\, \bar y_n$.
+# 2. $\hat x_n = c_n r$: $\bar r = \sum_n \bar{\hat x}_n\, c_n$ and, directly,
+#    $\bar c_n = \bar{\hat x}_n\, r$.
+# 3. $r = 1/s$: $\bar s = -\bar r / s^2$. Then $s = \sqrt{v + \epsilon}$:
+#    $\bar v = \bar s / (2s)$.
+# 4. $v = \frac1N\sum_n c_n^2$: each $c_n$ receives a second share,
+#    $\bar c_n \mathrel{+}= \bar v \cdot 2 c_n / N$.
+# 5. $c_n = x_n - \mu$: $\bar x_n = \bar c_n$ directly, and
+#    $\bar\mu = -\sum_n \bar c_n$.
+# 6. $\mu = \frac1N\sum_n x_n$: $\bar x_n \mathrel{+}= \bar\mu / N$.
 #
-# Substituting, with $d_n = s\,\hat x_n$: step 2–3 give
-# $d\sigma^2 = -\frac{1}{2s^2}\sum_n d\hat x_n \hat x_n$, so step 4 adds
-# $-\hat x_n \sum_m d\hat x_m \hat x_m / (N s)$ to $dd_n$; step 5 gives
-# $d\mu = -\sum_n d\hat x_n / s$ (the share through $\sigma^2$ vanishes because
+# Substituting, with $c_n = s\,\hat x_n$: steps 2–3 give
+# $\bar v = -\frac{1}{2s^2}\sum_n \bar{\hat x}_n \hat x_n$, so step 4 adds
+# $-\hat x_n \sum_m \bar{\hat x}_m \hat x_m / (N s)$ to $\bar c_n$; step 5 gives
+# $\bar\mu = -\sum_n \bar{\hat x}_n / s$ (the share through $v$ vanishes because
 # $\sum_n \hat x_n = 0$). Adding up:
 #
-# $$dx_n = \frac{1}{N s}\Big(N\, d\hat x_n - \sum_m d\hat x_m
-#          - \hat x_n \sum_m d\hat x_m\, \hat x_m\Big)
-#        = \frac{\gamma}{N\sigma}\Big(N\, dy_n - \sum_m dy_m
-#          - \hat x_n \sum_m dy_m\, \hat x_m\Big),$$
+# $$\begin{aligned}
+# \bar x_n &= \frac{1}{N s}\Big(N\, \bar{\hat x}_n - \sum_m \bar{\hat x}_m
+#            - \hat x_n \sum_m \bar{\hat x}_m\, \hat x_m\Big)\\
+#          &= \frac{\gamma}{N s}\Big(N\, \bar y_n - \sum_m \bar y_m
+#            - \hat x_n \sum_m \bar y_m\, \hat x_m\Big),
+# \end{aligned}$$
 #
-# with $\sigma = \sqrt{\sigma^2 + \epsilon}$. The two sums are what the mean and the
-# variance send back: drop $\sum dy$ and you have treated the mean as a constant, drop
-# the last term and you have treated the variance as one (two of the mistakes exercise
-# 10's checker names). Both ways, in code, on all features at once:
+# with $s = \sqrt{v + \epsilon}$ as above. The two sums are what the mean and the
+# variance send back: drop $\sum_m \bar y_m$ and you have treated the mean as a
+# constant, drop the last term and you have treated the variance as one (two of the
+# mistakes exercise 10's checker names). Both ways, in code, on all features at once;
+# the code writes `d` for the bar, as tinyae does everywhere (`dx` for $\bar x$):
 
 # %%
 def batchnorm_backward_graph(x, gamma, grad_out, eps):
     """Node by node, as in the steps above (sums over the batch, axis 0)."""
     N = x.shape[0]
     mu = x.mean(axis=0)
-    d = x - mu
-    var = (d**2).mean(axis=0)
-    s = np.sqrt(var + eps)
+    c = x - mu
+    v = (c**2).mean(axis=0)
+    s = np.sqrt(v + eps)
     r = 1 / s
-    x_hat = d * r
+    x_hat = c * r
     dx_hat = gamma * grad_out                     # 1.
-    dr = (dx_hat * d).sum(axis=0)                 # 2.
-    dd = dx_hat * r
+    dr = (dx_hat * c).sum(axis=0)                 # 2.
+    dc = dx_hat * r
     ds = -dr / s**2                               # 3.
-    dvar = ds / (2 * s)
-    dd = dd + dvar * 2 * d / N                    # 4.
-    dmu = -dd.sum(axis=0)                         # 5.
-    dx = dd + dmu / N                             # 6.
+    dv = ds / (2 * s)
+    dc = dc + dv * 2 * c / N                      # 4.
+    dmu = -dc.sum(axis=0)                         # 5.
+    dx = dc + dmu / N                             # 6.
     return dx, (grad_out * x_hat).sum(axis=0), grad_out.sum(axis=0)
 
 
 def batchnorm_backward_compact(x, gamma, grad_out, eps):
     N = x.shape[0]
-    sigma = np.sqrt(x.var(axis=0) + eps)
-    x_hat = (x - x.mean(axis=0)) / sigma
-    dx = gamma / (N * sigma) * (N * grad_out - grad_out.sum(axis=0)
-                                - x_hat * (grad_out * x_hat).sum(axis=0))
+    s = np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - x.mean(axis=0)) / s
+    dx = gamma / (N * s) * (N * grad_out - grad_out.sum(axis=0)
+                            - x_hat * (grad_out * x_hat).sum(axis=0))
     return dx, (grad_out * x_hat).sum(axis=0), grad_out.sum(axis=0)
 
 
@@ -433,7 +456,7 @@ for name, a, b, c in zip(("dx", "dγ", "dβ"), graph, compact, from_layer):
 
 # %% [markdown]
 # The graph version takes six small steps and keeps every intermediate array; the
-# compact formula needs only $\hat x$, $\sigma$ and two sums over the batch, and is what
+# compact formula needs only $\hat x$, $s$ and two sums over the batch, and is what
 # `BatchNorm1d.backward` computes.
 #
 # ## Summary
@@ -451,8 +474,8 @@ for name, a, b, c in zip(("dx", "dγ", "dβ"), graph, compact, from_layer):
 #   every weight by the same factor $1 - \eta\lambda$ per step.
 # - BatchNorm's backward has a term through the batch mean and one through the batch
 #   variance; the node-by-node graph and the compact formula
-#   $dx = \frac{\gamma}{N\sigma}(N\,dy - \sum dy - \hat x \sum dy\,\hat x)$ agree to
-#   rounding.
+#   $\bar x_n = \frac{\gamma}{N s}\big(N\,\bar y_n - \sum_m \bar y_m - \hat x_n
+#   \sum_m \bar y_m\,\hat x_m\big)$, with $s = \sqrt{v + \epsilon}$, agree to rounding.
 #
 # ## Exercises
 #

@@ -75,14 +75,14 @@ rng = np.random.default_rng(0)
 # $$y[n, o, i, j] = b[o] + \sum_{c}\sum_{u}\sum_{v}\; W[o, c, u, v]\;
 #   x_p[n, c,\; i s + u,\; j s + v].$$
 #
-# Output pixel $(i, j)$ sees the patch whose top-left corner is at $(is, js)$. The kernel
-# fits $\lfloor (H + 2p - k_h)/s \rfloor$ more times after the first, so
+# Output pixel $(i, j)$ sees the patch whose top-left corner is at $(is, js)$. The
+# kernel fits $\lfloor (H + 2p - k_h)/s \rfloor$ more times after the first, so
 # $H_{out} = \lfloor (H + 2p - k_h)/s \rfloor + 1$ (and the same for the width).
-# (Strictly this is a *cross-correlation*: a mathematician's convolution flips the kernel.
-# Every deep learning library computes this one and calls it convolution.)
+# (Strictly this is a *cross-correlation*: a mathematician's convolution flips the
+# kernel. Every deep learning library computes this one and calls it convolution.)
 #
-# `conv2d_loops` is that formula as four nested loops, over $n, o, i, j$, with the triple
-# sum as `np.sum(W[o] * patch)`. A 3×3 image and a 2×2 kernel, by hand:
+# `conv2d_loops` is that formula as four nested loops, over $n, o, i, j$, with the
+# triple sum as `np.sum(W[o] * patch)`. A 3×3 image and a 2×2 kernel, by hand:
 #
 # $$x = \begin{pmatrix}1&2&3\\4&5&6\\7&8&9\end{pmatrix},\quad
 #   W = \begin{pmatrix}1&2\\3&4\end{pmatrix}:\qquad
@@ -133,15 +133,15 @@ assert gap < 1e-12
 # $$\text{cols}[(c, u, v),\, (n, i, j)] = x_p[n, c,\, is + u,\, js + v],\qquad
 #   \text{cols} \in \mathbb{R}^{C k_h k_w \times N H_{out} W_{out}}.$$
 #
-# With the kernels as the rows of $W_2 = $ `W.reshape(C_out, C·kh·kw)`, all outputs of all
-# images come from one matrix product,
+# With the kernels as the rows of $W_2 = $ `W.reshape(C_out, C·kh·kw)`, all outputs of
+# all images come from one matrix product,
 #
 # $$Y = W_2\, \text{cols} + b \qquad (C_{out} \times N H_{out} W_{out}),$$
 #
 # which is a Dense layer (in the column convention $W x + b$) applied to every patch at
-# once. `im2col` builds `cols` without any Python loop: NumPy's `sliding_window_view` is a
-# view of every window, slicing with step $s$ keeps every $s$-th, and one copy lays them
-# out. The matrix product then runs in BLAS.
+# once. `im2col` builds `cols` without any Python loop: NumPy's `sliding_window_view` is
+# a view of every window, slicing with step $s$ keeps every $s$-th, and one copy lays
+# them out. The matrix product then runs in BLAS.
 
 # %%
 cols = im2col(x, kernel_size=2)
@@ -240,9 +240,10 @@ assert np.allclose(y_loops, y_fast) and t_loops > 10 * t_fast
 # $$dW_2 = dY\, \text{cols}^\top, \qquad db = \textstyle\sum_{\text{columns}} dY,
 #   \qquad d\text{cols} = W_2^\top\, dY.$$
 #
-# Written out, $dW[o, c, u, v] = \sum_{n,i,j} dy[n, o, i, j]\; x_p[n, c, is + u, js + v]$:
-# each weight collects its effect on every output it touched. That is itself a
-# correlation, of the input with the output gradient.
+# Written out,
+# $dW[o, c, u, v] = \sum_{n,i,j} dy[n, o, i, j]\; x_p[n, c, is + u, js + v]$: each
+# weight collects its effect on every output it touched. That is itself a correlation,
+# of the input with the output gradient.
 #
 # The last step is new. $d\text{cols}$ is the gradient of every *patch*, but patches
 # overlap: a pixel that sits in four patches influenced four outputs, so its gradient is
@@ -251,9 +252,10 @@ assert np.allclose(y_loops, y_fast) and t_loops > 10 * t_fast
 #
 # $$dx[n, c, is + u - p,\; js + v - p] \mathrel{+}= d\text{cols}[(c, u, v), (n, i, j)].$$
 #
-# In tinyae it loops only over the $k_h k_w$ kernel offsets $(u, v)$: for one offset, the
-# patches of all images and positions land on one strided slice, added in one NumPy
-# call. Forgetting the `+=` (writing `=`) is the classic bug; the gradient check catches it.
+# In tinyae it loops only over the $k_h k_w$ kernel offsets $(u, v)$: for one offset,
+# the patches of all images and positions land on one strided slice, added in one NumPy
+# call. Forgetting the `+=` (writing `=`) is the classic bug; the gradient check catches
+# it.
 #
 # With $dy$ all ones on the 3×3 example, each pixel receives the sum of the kernel
 # entries that touched it, which is the kernel "painted" at each output position:
@@ -269,7 +271,8 @@ dx = conv.backward(np.ones((1, 1, 2, 2)))
 print("dx =\n", dx[0, 0])
 assert np.array_equal(dx[0, 0], [[1, 3, 2], [4, 10, 6], [3, 7, 4]])
 dY = np.ones((1, 4))                                   # dy as a matrix, like Y
-dcols = W2.T @ dY                                      # every patch's gradient: W2 itself
+# every patch's gradient: W2 itself
+dcols = W2.T @ dY
 print("dcols = W2.T @ dY (one column per patch):\n", dcols)
 assert np.array_equal(col2im(dcols, x.shape, 2), dx)   # added back onto the pixels
 dx_loops, dW_loops, db_loops = conv2d_backward_loops(x, W, np.ones((1, 1, 2, 2)))
@@ -292,7 +295,8 @@ assert np.array_equal(dx, dx_loops) and np.array_equal(conv.grads["W"], dW_loops
 # %%
 conv = Conv2D(1, 1, 3, stride=2, padding=1, seed=3)
 A = np.stack([conv.forward(e.reshape(1, 1, 5, 5)).ravel()
-              for e in np.eye(25)], axis=1)                # column j = output of pixel j
+              # column j = output of pixel j
+              for e in np.eye(25)], axis=1)
 print(f"{conv!r} on 5x5 images is a {A.shape[0]}x{A.shape[1]} matrix A")
 dy = rng.standard_normal((1, 1, 3, 3))
 conv.forward(rng.standard_normal((1, 1, 5, 5)))
@@ -566,7 +570,8 @@ plots.plot_reconstructions(X_test[:10], [X_dense, X_conv], image_shape=(8, 8),
                            row_labels=["original", "dense AE", "conv AE"],
                            path=FIGURES / "19_reconstructions.png",
                            title=f"Test digits and their reconstructions (code size {CODE})")
-maps = conv_ae.layers[1].forward(conv_ae.layers[0].forward(img_test[:1]))[0]  # (16, 8, 8)
+# (16, 8, 8)
+maps = conv_ae.layers[1].forward(conv_ae.layers[0].forward(img_test[:1]))[0]
 fig = plots.plot_image_grid(np.concatenate([img_test[:1].reshape(1, 64),
                                             maps.reshape(16, 64) / maps.max()]),
                             image_shape=(8, 8), ncols=9, path=FIGURES / "19_feature_maps.png",

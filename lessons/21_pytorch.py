@@ -64,7 +64,8 @@ except ImportError as exc:
           '  pip install -e ".[torch]"')
     sys.exit(0)
 
-torch.set_num_threads(1)     # small matrices, a shared 2-core machine: one thread is fastest
+# small matrices, a shared 2-core machine: one thread is fastest
+torch.set_num_threads(1)
 start = time.perf_counter()
 print(f"PyTorch {torch.__version__}, tinyae {ta.__version__}")
 
@@ -167,7 +168,8 @@ def side_by_side(layer, x):
     return y, np.max(np.abs(y_t.detach().numpy() - y)), max(back)
 
 
-copy = ta.from_torch(ta.to_torch(model)).train()   # a copy: the model itself is not touched
+# a copy: the model itself is not touched
+copy = ta.from_torch(ta.to_torch(model)).train()
 a = X_train[:16]
 rows = []
 for layer in [*copy.encoder.layers, *copy.decoder.layers]:
@@ -205,7 +207,8 @@ assert largest < 1e-13
 
 # %%
 x = torch.from_numpy(X_train[:16])
-logits = net.decoder[:-1](net.encoder(x))              # everything but the final Sigmoid
+# everything but the final Sigmoid
+logits = net.decoder[:-1](net.encoder(x))
 z = logits.detach().numpy()
 losses = [
     ("squared error", ta.MSE().forward(model.reconstruct(X_train[:16]), X_train[:16]),
@@ -254,7 +257,8 @@ for epoch in range(TORCH_EPOCHS):
         opt.step()
     errors_torch.append(test_error(net))
     print(f"PyTorch epoch {epoch + 1}: test error {errors_torch[-1]:.4f}")
-assert abs(errors_torch[0] - error_tinyae) < 1e-12     # the same model before training on
+# the same model before training on
+assert abs(errors_torch[0] - error_tinyae) < 1e-12
 
 # %% [markdown]
 # ## 5. Bring it back
@@ -407,7 +411,8 @@ for epoch in range(DDP_EPOCHS):
         sampler.set_epoch(epoch)
         shards.append(list(sampler))
     for i in range(0, len(shards[0]), BATCH):
-        xb = torch.cat([X_train_t[s[i:i + BATCH]] for s in shards])   # rank 0's, then rank 1's
+        # rank 0's, then rank 1's
+        xb = torch.cat([X_train_t[s[i:i + BATCH]] for s in shards])
         loss = F.binary_cross_entropy_with_logits(logits_net(xb), xb,
                                                   reduction="sum") / len(xb)
         opt.zero_grad()
