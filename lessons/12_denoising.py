@@ -59,15 +59,18 @@ print(f"{len(X_train)} training and {len(X_test)} held-out digits; code size {CO
 # - **masking**: each pixel set to 0 with probability `level` (a pixel "drops out");
 # - **salt_pepper**: each pixel, with probability `level`, set to 0 or 1.
 #
-# The noisy test digits are drawn once, with a seed that training never uses.
+# The noisy test digits are drawn once, with a seed that training never uses
+# ({numref}`fig-12-noise-kinds`).
 
-# %%
+# %% mystnb={"figure": {"caption": "Ten held-out digits (top row) and their copies with each kind of noise, at the level used in this lesson.", "name": "fig-12-noise-kinds"}}
 X_noisy = {kind: ta.add_noise(X_test, kind, level, seed=1234)
            for kind, level in NOISES.items()}
+labels = ["clean"] + [f"{kind} {level}" for kind, level in NOISES.items()]
 plots.plot_reconstructions(X_test, list(X_noisy.values()), n=10, image_shape=(8, 8),
-                           row_labels=["clean"] + [f"{k} {v}" for k, v in NOISES.items()],
-                           path=FIGURES / "12_noise_kinds.png",
+                           row_labels=labels, path=FIGURES / "12_noise_kinds.png",
                            title="held-out digits and their noisy copies")
+
+# %%
 
 
 def error(X_hat, X_clean=X_test):
@@ -76,7 +79,8 @@ def error(X_hat, X_clean=X_test):
 
 
 for kind, Xn in X_noisy.items():
-    print(f"{kind:>11}: the noisy input itself is {error(Xn):.3f} away from the clean digits")
+    print(f"{kind:>11}: the noisy input itself is {error(Xn):.3f} away from the clean "
+          "digits")
 
 # %% [markdown]
 # ## 2. Training on corrupted inputs against clean targets
@@ -102,8 +106,8 @@ for kind, Xn in X_noisy.items():
 # %%
 def train(noise=None):
     model = ta.Autoencoder.shallow(64, CODE, seed=0)
-    model.fit(X_train, loss="bce", optimizer=ta.Adam(3e-3), epochs=EPOCHS, batch_size=32,
-              seed=0, verbose=0, noise=noise)
+    model.fit(X_train, loss="bce", optimizer=ta.Adam(3e-3), epochs=EPOCHS,
+              batch_size=32, seed=0, verbose=0, noise=noise)
     return model
 
 
@@ -112,7 +116,8 @@ denoisers = {kind: train((kind, level)) for kind, level in NOISES.items()}
 pca = PCA(CODE).fit(X_train)
 
 results = {}
-print(f"{'noise':>11}  {'noisy input':>11}  {'PCA-32':>7}  {'plain AE':>8}  {'denoising AE':>12}")
+print(f"{'noise':>11}  {'noisy input':>11}  {'PCA-32':>7}  {'plain AE':>8}  "
+      f"{'denoising AE':>12}")
 for kind, Xn in X_noisy.items():
     results[kind] = {"input": error(Xn), "pca": error(pca.reconstruct(Xn)),
                      "plain": plain.reconstruction_error(Xn, X_test),
@@ -134,21 +139,32 @@ for kind, r in results.items():
     assert r["denoising"] < r["pca"], kind
     assert r["denoising"] < 0.6 * r["input"], kind
 gain = {k: 1 - r["denoising"] / r["plain"] for k, r in results.items()}
-print("error removed relative to the plain autoencoder: " +
+print("error removed relative to the plain autoencoder:\n  " +
       ", ".join(f"{k} {g:.0%}" for k, g in gain.items()))
 
 # %% [markdown]
 # ## 3. What it looks like
+#
+# {numref}`fig-12-denoised-gaussian` and {numref}`fig-12-denoised-masking` show ten of
+# the noisy held-out digits and what each model makes of them.
 
 # %%
-for kind in ("gaussian", "masking"):
+def show_denoised(kind):
+    """Clean, noisy and three cleaned-up versions of ten held-out digits."""
     Xn = X_noisy[kind][:10]
+    cleaned = [model.reconstruct(Xn) for model in (pca, plain, denoisers[kind])]
     plots.plot_reconstructions(
-        X_test[:10], [Xn, pca.reconstruct(Xn), plain.reconstruct(Xn),
-                      denoisers[kind].reconstruct(Xn)],
-        image_shape=(8, 8), row_labels=["clean", "noisy", "PCA-32", "plain AE", "denoising AE"],
+        X_test[:10], [Xn, *cleaned], image_shape=(8, 8),
+        row_labels=["clean", "noisy", "PCA-32", "plain AE", "denoising AE"],
         path=FIGURES / f"12_denoised_{kind}.png",
         title=f"held-out digits with {kind} noise, cleaned by three models")
+
+
+# %% mystnb={"figure": {"caption": "Gaussian noise (σ = 0.3): ten held-out digits, their noisy copies, and the copies cleaned by PCA with 32 components, the plain autoencoder and the denoising autoencoder.", "name": "fig-12-denoised-gaussian"}}
+show_denoised("gaussian")
+
+# %% mystnb={"figure": {"caption": "Masking noise (30 % of the pixels set to 0): ten held-out digits, their noisy copies, and the copies cleaned by PCA with 32 components, the plain autoencoder and the denoising autoencoder.", "name": "fig-12-denoised-masking"}}
+show_denoised("masking")
 
 # %% [markdown]
 # ## 4. The price on clean digits
@@ -161,7 +177,7 @@ for kind in ("gaussian", "masking"):
 # %%
 clean_plain = plain.reconstruction_error(X_test)
 clean_den = {k: m.reconstruction_error(X_test) for k, m in denoisers.items()}
-print(f"clean test digits: plain AE {clean_plain:.3f}; denoising AEs " +
+print(f"clean test digits: plain AE {clean_plain:.3f}; denoising AEs:\n  " +
       ", ".join(f"{k} {v:.3f}" for k, v in clean_den.items()))
 assert all(v > clean_plain for v in clean_den.values())
 
@@ -170,7 +186,7 @@ assert all(v > clean_plain for v in clean_den.values())
 #
 # The Gaussian denoiser was trained at $\sigma = 0.3$. How does it do at weaker and
 # stronger noise? We corrupt the test digits at several levels and compare the three
-# models (no retraining).
+# models (no retraining), in {numref}`fig-12-error-vs-level`.
 
 # %%
 levels = [0.1, 0.2, 0.3, 0.4, 0.5]
@@ -180,11 +196,14 @@ for level in levels:
     curves["noisy input"].append(error(Xn))
     curves["PCA-32"].append(error(pca.reconstruct(Xn)))
     curves["plain AE"].append(plain.reconstruction_error(Xn, X_test))
-    curves["denoising AE (σ=0.3)"].append(denoisers["gaussian"].reconstruction_error(Xn, X_test))
+    curves["denoising AE (σ=0.3)"].append(
+        denoisers["gaussian"].reconstruction_error(Xn, X_test))
+print(f"{'Gaussian σ:':>22}  " + "  ".join(f"{level:6.1f}" for level in levels))
 for name, values in curves.items():
     print(f"{name:>22}: " + "  ".join(f"{v:6.3f}" for v in values))
 
-fig = Figure(figsize=(6, 4), layout="constrained")
+# %% mystnb={"figure": {"caption": "Squared error per image between the clean held-out digits and the noisy input, or its reconstruction by each model, as the Gaussian noise on the test digits grows. The denoising autoencoder was trained at σ = 0.3.", "name": "fig-12-error-vs-level"}}
+fig = Figure(figsize=(6.5, 4.2), layout="constrained")
 ax = fig.subplots()
 for name, values in curves.items():
     ax.plot(levels, values, marker="o", label=name)
@@ -193,10 +212,13 @@ ax.set_ylabel("squared error per image vs clean")
 ax.set_title("denoising held-out digits")
 ax.grid(alpha=0.3)
 ax.legend()
-plots.save_figure(fig, FIGURES / "12_error_vs_level.png")
+plots.save_figure(fig, FIGURES / "12_error_vs_level.png", dpi=100)
 
+# %%
 den = np.array(curves["denoising AE (σ=0.3)"])
-assert np.all(den[1:] < np.array(curves["plain AE"])[1:])  # from σ = 0.2 up
+plain_curve = np.array(curves["plain AE"])
+assert np.all(den[1:] < plain_curve[1:])  # from σ = 0.2 up
+assert np.all(np.diff(plain_curve - den) > 0)  # and the gap grows with the noise
 assert np.all(den >= den[0])  # the error grows with the noise it has to undo
 assert curves["noisy input"][0] < den[0]  # at σ = 0.1, leaving the image alone is best
 

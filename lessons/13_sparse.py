@@ -24,8 +24,7 @@
 #
 # **Data.** With the MNIST files present (the environment variable `TINYAE_MNIST` names
 # their folder) the lesson uses 10,000 MNIST training images of 28×28 pixels, where
-# strokes have room to show; otherwise, and always in fast mode, the built-in 8×8
-# digits.
+# strokes have room to show; otherwise the built-in 8×8 digits.
 
 # %%
 import os
@@ -95,7 +94,8 @@ W = [rng.normal(size=(5, 4)), rng.normal(size=(4, 5))]
 errors = {}
 for penalty, a in ((KLSparsity(RHO, BETA), h), (L1Activity(0.1), h - 0.5)):
     penalty.forward(a)
-    numeric = numerical_gradient(lambda v, p=penalty: type(p)(**p.config()).forward(v), a.copy())
+    fresh = type(penalty)(**penalty.config())      # the same penalty, for the nudges
+    numeric = numerical_gradient(lambda v, p=fresh: p.forward(v), a.copy())
     errors[repr(penalty)] = relative_error(penalty.backward(), numeric)
 decay = WeightDecay(0.1)
 decay.forward(W)
@@ -118,7 +118,8 @@ for kwargs in ({}, {"weight_decay": 0.1}, {"sparsity": (RHO, BETA)},
                {"sparsity": (RHO, BETA), "l1": 0.01, "weight_decay": 0.1}):
     model = ta.Autoencoder.shallow(12, 4, hidden="sigmoid", seed=1, **kwargs)
     report = check_model(model, X_small, "mse")
-    print(f"{str(kwargs) or 'reconstruction only':<60} largest error {report.max_error:.1e}")
+    name = str(kwargs) if kwargs else "reconstruction only"
+    print(f"{name:<60} largest error {report.max_error:.1e}")
     assert report.passed
 
 # %% [markdown]
@@ -148,8 +149,10 @@ print(f"mean code activation on the test images: plain {H_dense.mean():.3f}, "
 print(f"per-unit means of the sparse code: from {H_sparse.mean(0).min():.3f} to "
       f"{H_sparse.mean(0).max():.3f}")
 quiet_dense, quiet_sparse = np.mean(H_dense < 0.1), np.mean(H_sparse < 0.1)
-print(f"share of activations below 0.1: plain {quiet_dense:.2f}, sparse {quiet_sparse:.2f}")
-err_dense, err_sparse = dense.reconstruction_error(X_test), sparse.reconstruction_error(X_test)
+print(f"share of activations below 0.1: plain {quiet_dense:.2f}, "
+      f"sparse {quiet_sparse:.2f}")
+err_dense = dense.reconstruction_error(X_test)
+err_sparse = sparse.reconstruction_error(X_test)
 print(f"test squared error per image: plain {err_dense:.3f}, sparse {err_sparse:.3f}")
 
 assert abs(H_sparse.mean() - RHO) < RHO   # within a factor 2 of the target
@@ -164,9 +167,10 @@ assert err_sparse > err_dense             # sparsity costs reconstruction
 # depends on β, on the weight decay and on how long we train), against about half for
 # the plain code. Each image now switches on a handful of units. The price is a larger
 # reconstruction error: fewer active units carry less detail.
+# {numref}`fig-13-activations` shows how often each unit fires.
 
-# %%
-fig = Figure(figsize=(7, 3.5), layout="constrained")
+# %% mystnb={"figure": {"caption": "Left: the code activations of every test image and unit, plain and sparse autoencoder (log counts). Right: the mean activation of each unit of the sparse code, sorted, against the target ρ.", "name": "fig-13-activations"}}
+fig = Figure(figsize=(8.8, 3.8), layout="constrained")
 ax1, ax2 = fig.subplots(1, 2)
 bins = np.linspace(0, 1, 41)
 ax1.hist(H_dense.ravel(), bins=bins, alpha=0.6, label="plain")
@@ -180,23 +184,32 @@ ax2.axhline(RHO, color="k", ls="--", label=f"rho = {RHO}")
 ax2.set_xlabel("code unit (sorted)")
 ax2.set_ylabel("mean activation")
 ax2.legend()
+ax1.set_title("all activations")
+ax2.set_title("each unit of the sparse code")
 fig.suptitle("how often the code units fire")
-plots.save_figure(fig, FIGURES / "13_activations.png")
+plots.save_figure(fig, FIGURES / "13_activations.png", dpi=100)
 
 # %% [markdown]
 # ## 3. What the filters look for
 #
 # Column $j$ of the first weight matrix $W_1$ (shape $D \times$ HIDDEN) is the image
 # that excites unit $j$ most. We draw the first 49 of each model, each tile scaled to
-# its own largest weight (red positive, blue negative).
+# its own largest weight (red positive, blue negative): {numref}`fig-13-filters-plain`
+# and {numref}`fig-13-filters-sparse`.
 
-# %%
+# %% mystnb={"figure": {"caption": "The first 49 first-layer filters of the plain autoencoder (columns of W1 drawn as images; red positive, blue negative, each tile scaled to its own largest weight).", "name": "fig-13-filters-plain"}}
 n_tiles = min(HIDDEN, 49)
-plots.plot_filters(dense, image_shape=SHAPE, n=n_tiles, path=FIGURES / "13_filters_plain.png",
+plots.plot_filters(dense, image_shape=SHAPE, n=n_tiles,
+                   path=FIGURES / "13_filters_plain.png",
                    title="plain autoencoder: first-layer filters")
+
+# %% mystnb={"figure": {"caption": "The first 49 first-layer filters of the sparse autoencoder, drawn as in the previous figure.", "name": "fig-13-filters-sparse"}}
 plots.plot_filters(sparse, image_shape=SHAPE, n=n_tiles,
                    path=FIGURES / "13_filters_sparse.png",
-                   title=f"sparse autoencoder (rho={RHO}, beta={BETA}): first-layer filters")
+                   title=f"sparse autoencoder (ρ = {RHO}, β = {BETA}): filters")
+
+
+# %%
 
 
 def concentration(W):
@@ -217,11 +230,12 @@ if SHAPE == (28, 28):
 # On MNIST the plain filters are either copies of one blurred whole-digit template
 # (units that learned the same thing) or high-frequency speckle, while the sparse
 # filters are pen strokes and edges at different positions and angles (compare
-# `13_filters_plain.png` with `13_filters_sparse.png`), and they hold more of their
-# weight on fewer pixels (the concentration number above, checked on MNIST). A unit that
-# may fire for only 5% of the images has to specialise, and a stroke is what a handful
-# of units can add up into a digit. On the 8×8 digits a stroke is two or three pixels:
-# the tiles are too coarse to show it, and the concentration number can go either way.
+# {numref}`fig-13-filters-plain` with {numref}`fig-13-filters-sparse`), and they hold
+# more of their weight on fewer pixels (the concentration number above, checked on
+# MNIST). A unit that may fire for only 5% of the images has to specialise, and a stroke
+# is what a handful of units can add up into a digit. On the 8×8 digits a stroke is two
+# or three pixels: the tiles are too coarse to show it, and the concentration number can
+# go either way.
 #
 # ## 4. L1 on a ReLU code: exact zeros
 #
@@ -234,8 +248,9 @@ if SHAPE == (28, 28):
 def relu_model(l1):
     model = ta.Autoencoder.shallow(X_train.shape[1], HIDDEN, hidden="relu", seed=0,
                                    dtype=np.float32, l1=l1)
+    # 3,000 images are enough to see it
     model.fit(X_train[:3000], loss="mse", optimizer=ta.Adam(3e-3), epochs=EPOCHS,
-              batch_size=BATCH, seed=0, verbose=0)  # 3,000 images are enough to see it
+              batch_size=BATCH, seed=0, verbose=0)
     return model
 
 
