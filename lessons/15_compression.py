@@ -87,7 +87,8 @@ print(f"{len(X_train)} training and {len(X_test)} test digits; codes of {CODE_SI
 # %%
 ae = {k: ta.Autoencoder.deep([64, 128, k], seed=0) for k in CODE_SIZES}
 for model in ae.values():
-    model.fit(X_train, loss="bce", optimizer=ta.Adam(3e-3), epochs=EPOCHS, batch_size=32,
+    model.fit(X_train, loss="bce", optimizer=ta.Adam(3e-3), epochs=EPOCHS,
+              batch_size=32,
               seed=0, verbose=0)
 pca = {k: PCA(k).fit(X_train) for k in CODE_SIZES}
 
@@ -101,7 +102,8 @@ print(f"{codes.n_images} test digits, K = 16, 8 bits: reported {codes.nbytes} by
       f"written {written}, file size {on_disk}")
 print(f"  = {codes.nbytes / codes.n_images:.2f} bytes per image "
       f"(16 code bytes + {(16 + 8 * 16) / codes.n_images:.2f} of header and ranges), "
-      f"ratio {64 * codes.n_images / codes.nbytes:.2f}x, PSNR {psnr(X_test, X_back):.2f} dB")
+      f"ratio {64 * codes.n_images / codes.nbytes:.2f}x, "
+      f"PSNR {psnr(X_test, X_back):.2f} dB")
 assert codes.nbytes == written == on_disk
 
 # %% [markdown]
@@ -114,8 +116,8 @@ assert codes.nbytes == written == on_disk
 
 # %%
 float_psnr = psnr(X_test, ae[16].reconstruct(X_test))
-print(f"K = 16 as float32 (64 bytes per image, no compression at all): PSNR {float_psnr:.2f} dB;"
-      f" 8-bit codes: {psnr(X_test, X_back):.2f} dB")
+print(f"K = 16 as float32 (64 bytes per image, no compression at all): "
+      f"PSNR {float_psnr:.2f} dB;\n8-bit codes: {psnr(X_test, X_back):.2f} dB")
 assert float_psnr - psnr(X_test, X_back) < 0.5  # 8 bits lose almost nothing
 
 # %% [markdown]
@@ -127,32 +129,40 @@ assert float_psnr - psnr(X_test, X_back) < 0.5  # 8 bits lose almost nothing
 
 # %%
 rows = []
-print(f"{'K':>3} {'bits':>4} {'bytes/image':>11} {'ratio':>6}  {'PSNR AE':>8} {'PSNR PCA':>8}")
+print(f"{'K':>3} {'bits':>4} {'bytes/image':>11} {'ratio':>6}  {'PSNR AE':>8} "
+      f"{'PSNR PCA':>8}")
 for k in CODE_SIZES:
     for bits in BITS:
         ours = compression_report(ae[k], X_test, bits)
         theirs = compression_report(pca[k], X_test, bits)
         assert ours["bytes"] == theirs["bytes"]
         rows.append((k, bits, ours, theirs))
-        print(f"{k:>3} {bits:>4} {ours['bytes_per_image']:>11.2f} {ours['ratio']:>6.1f}  "
-              f"{ours['psnr']:>8.2f} {theirs['psnr']:>8.2f}")
+        print(f"{k:>3} {bits:>4} {ours['bytes_per_image']:>11.2f} "
+              f"{ours['ratio']:>6.1f}  {ours['psnr']:>8.2f} {theirs['psnr']:>8.2f}")
 
-# %%
-fig = Figure(figsize=(6.5, 4.2), layout="constrained")
+# %% [markdown]
+# {numref}`fig-15-rate-distortion` draws the table: quality against bytes.
+
+# %% mystnb={"figure": {"caption": "Rate–distortion: the PSNR of the test digits after compression against the bytes per image, for the autoencoder (solid) and PCA (dashed) at each code size, with 8, 4 or 2 bits per number.", "name": "fig-15-rate-distortion"}}
+fig = Figure(figsize=(7, 4.4), layout="constrained")
 ax = fig.subplots()
 for bits, marker in zip(BITS, "os^"):
-    pts = [(o["bytes_per_image"], o["psnr"], t["psnr"]) for k, b, o, t in rows if b == bits]
+    pts = [(o["bytes_per_image"], o["psnr"], t["psnr"])
+           for k, b, o, t in rows if b == bits]
     bpi, ae_db, pca_db = np.array(pts).T
-    ax.plot(bpi, ae_db, marker=marker, color="tab:red", label=f"autoencoder, {bits} bits")
-    ax.plot(bpi, pca_db, marker=marker, color="tab:blue", ls="--", label=f"PCA, {bits} bits")
+    ax.plot(bpi, ae_db, marker=marker, color="tab:red",
+            label=f"autoencoder, {bits} bits")
+    ax.plot(bpi, pca_db, marker=marker, color="tab:blue", ls="--",
+            label=f"PCA, {bits} bits")
 ax.set_xscale("log", base=2)
 ax.set_xlabel("bytes per image (log scale; raw image = 64)")
 ax.set_ylabel("PSNR on test digits (dB)")
 ax.set_title("rate–distortion: quality against real bytes")
 ax.grid(alpha=0.3)
-ax.legend(fontsize=8)
-plots.save_figure(fig, FIGURES / "15_rate_distortion.png")
+ax.legend(fontsize=9)
+plots.save_figure(fig, FIGURES / "15_rate_distortion.png", dpi=100)
 
+# %%
 wins = [(k, b) for k, b, o, t in rows if o["psnr"] > t["psnr"]]
 print(f"the autoencoder has the higher PSNR in {len(wins)} of {len(rows)} settings: "
       f"{wins}")
@@ -167,8 +177,8 @@ for k in CODE_SIZES:
 # the same bytes spent two ways: 2K numbers at 4 bits, or K numbers at 8 bits
 for k in CODE_SIZES:
     if 2 * k in CODE_SIZES:
-        print(f"{k} bytes of code: {2 * k} numbers at 4 bits {by_bits[2 * k, 4]:.2f} dB, "
-              f"{k} numbers at 8 bits {by_bits[k, 8]:.2f} dB")
+        print(f"{k} bytes of code: {2 * k} numbers at 4 bits {by_bits[2 * k, 4]:.2f} "
+              f"dB, {k} numbers at 8 bits {by_bits[k, 8]:.2f} dB")
         assert by_bits[2 * k, 4] > by_bits[k, 8]
 
 # %% [markdown]
@@ -181,8 +191,9 @@ for k in CODE_SIZES:
 # costs less than 1 dB everywhere; 2 bits cost much more. The curves also say how to
 # spend a budget: in the same bytes, twice as many numbers at 4 bits beat half as many
 # at 8 bits (checked above when both code sizes were trained).
+# {numref}`fig-15-reconstructions` shows what the bytes buy.
 
-# %%
+# %% mystnb={"figure": {"caption": "Ten test digits and their reconstructions after compression with a 16-number code: the autoencoder at 8 bits per number, PCA at 8 bits, and the autoencoder at 2 bits (bytes per image in the table above).", "name": "fig-15-reconstructions"}}
 k_show = 16
 X_show = X_test[:10]
 recon = [decompress(ae[k_show], compress(ae[k_show], X_test, b))[:10] for b in (8, 2)]
@@ -204,8 +215,8 @@ fig = plots.plot_reconstructions(
 # %%
 raw = np.rint(X_test * 16).astype(np.uint8)
 zipped = len(zlib.compress(raw.tobytes(), 9))
-print(f"zlib on the raw test digits: {zipped / len(X_test):.1f} bytes per image, lossless "
-      f"(ratio {raw.nbytes / zipped:.2f}x)")
+print(f"zlib on the raw test digits: {zipped / len(X_test):.1f} bytes per image, "
+      f"lossless (ratio {raw.nbytes / zipped:.2f}x)")
 print(f"autoencoder K=16, 8 bits: {codes.nbytes / len(X_test):.1f} bytes per image at "
       f"{psnr(X_test, X_back):.1f} dB")
 assert zipped / len(X_test) > codes.nbytes / len(X_test)
@@ -213,7 +224,7 @@ assert zipped / len(X_test) > codes.nbytes / len(X_test)
 # %% [markdown]
 # zlib keeps every pixel exactly but needs more bytes than the 8-bit 16-number code
 # (both sizes are printed above). Lossy coding wins bytes by giving up exactness;
-# whether a PSNR of about 20 dB is acceptable depends on the use.
+# whether the PSNR printed above is acceptable depends on the use.
 #
 # ## 4. The decoder is not free
 #
@@ -230,10 +241,11 @@ for N in (360, 10_000, 1_000_000):
     total = N * per_image + 16 + 8 * 16 + decoder_bytes
     print(f"N = {N:>9,}: ratio {64 * N / total:5.2f}x with the decoder counted "
           f"(codes alone: {64 / per_image:.0f}x)")
+assert decoder_bytes > 64 * len(X_test)   # more than the raw test digits themselves
 
 # %% [markdown]
-# For a few hundred images the decoder costs more than the images it decodes; for many
-# it vanishes. Autoencoder compression pays off when one model serves a great many
+# For the few hundred test digits the decoder alone takes more bytes than the raw
+# digits it decodes; for many images its cost vanishes. Autoencoder compression pays off when one model serves a great many
 # images.
 #
 # ## Summary

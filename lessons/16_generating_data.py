@@ -54,8 +54,8 @@ print(f"{len(X_train)} training and {len(X_test)} test digits; {EPOCHS} epochs; 
 # `deep([64, 128, 8])` and a variational autoencoder of the same shape.
 
 # %%
-fit_args = dict(loss="bce", optimizer=ta.Adam(3e-3), epochs=EPOCHS, batch_size=32, seed=0,
-                verbose=0)
+fit_args = dict(loss="bce", optimizer=ta.Adam(3e-3), epochs=EPOCHS, batch_size=32,
+                seed=0, verbose=0)
 ae = ta.Autoencoder.deep([64, 128, 8], seed=0)
 ae.fit(X_train, **fit_args)
 vae = ta.VariationalAutoencoder.deep([64, 128, 8], seed=0)
@@ -80,7 +80,8 @@ print(f"reference classifier: test accuracy {reference.score(X_test, y_test):.3f
 
 
 def nearest_training_distance(images):
-    return float(((images[:, None, :] - X_train[None, :, :]) ** 2).sum(-1).min(1).mean())
+    squared = ((images[:, None, :] - X_train[None, :, :]) ** 2).sum(-1)
+    return float(squared.min(axis=1).mean())
 
 
 def confident(images):
@@ -92,32 +93,45 @@ def confident(images):
 #
 # `vae.sample(n, seed)` draws $z \sim N(0, I)$ and decodes it. The plain autoencoder's
 # codes are not spread like $N(0, I)$, so we give it the fairest Gaussian we can, one
-# with the mean and covariance of its training codes.
+# with the mean and covariance of its training codes. {numref}`fig-16-vae-samples` and
+# {numref}`fig-16-ae-samples` show forty of each.
 
-# %%
+# %% mystnb={"figure": {"caption": "Forty new digits from the variational autoencoder: codes drawn from its prior N(0, I), decoded.", "name": "fig-16-vae-samples"}}
 N_SAMPLES = 200
 vae_samples = vae.sample(N_SAMPLES, seed=1)
-Z = ae.encode(X_train)
-rng = np.random.default_rng(1)
-ae_samples = ae.decode(rng.multivariate_normal(Z.mean(0), np.cov(Z, rowvar=False), N_SAMPLES))
-noise = rng.random((N_SAMPLES, 64))
 plots.plot_image_grid(vae_samples[:40], ncols=10, path=FIGURES / "16_vae_samples.png",
                       title="40 new digits: VAE codes drawn from N(0, I)")
-plots.plot_image_grid(ae_samples[:40], ncols=10, path=FIGURES / "16_ae_gaussian_samples.png",
-                      title="plain autoencoder, codes from a Gaussian fitted to its codes")
+
+# %% mystnb={"figure": {"caption": "Forty images from the plain autoencoder: codes drawn from a Gaussian with the mean and covariance of its training codes, decoded.", "name": "fig-16-ae-samples"}}
+Z = ae.encode(X_train)
+rng = np.random.default_rng(1)
+codes = rng.multivariate_normal(Z.mean(0), np.cov(Z, rowvar=False), N_SAMPLES)
+ae_samples = ae.decode(codes)
+plots.plot_image_grid(ae_samples[:40], ncols=10,
+                      path=FIGURES / "16_ae_gaussian_samples.png",
+                      title="plain AE: codes from a Gaussian fitted to its codes")
+
+# %%
+noise = rng.random((N_SAMPLES, 64))
 
 judged = {"real test digits": X_test, "VAE samples": vae_samples,
           "AE + fitted Gaussian": ae_samples, "uniform noise": noise}
 distance = {name: nearest_training_distance(images) for name, images in judged.items()}
-print(f"{'images':>22}  {'distance to nearest training digit':>34}  {'read with >0.9':>14}")
-for name, images in judged.items():
-    print(f"{name:>22}  {distance[name]:34.3f}  {confident(images):14.2f}")
+print(f"{'images':>22}  {'distance to nearest training digit':>34}  "
+      f"{'read with >0.9':>14}")
+sure = {name: confident(images) for name, images in judged.items()}
+for name in judged:
+    print(f"{name:>22}  {distance[name]:34.3f}  {sure[name]:14.2f}")
 classes = np.bincount(reference.predict(vae_samples), minlength=10)
 print(f"classes the reference sees in the VAE samples: {classes.tolist()}")
 assert distance["VAE samples"] < distance["AE + fitted Gaussian"]
 assert distance["VAE samples"] < 1.5 * distance["real test digits"]
-assert vae_samples.shape == (N_SAMPLES, 64) and 0 <= vae_samples.min() <= vae_samples.max() <= 1
+assert vae_samples.shape == (N_SAMPLES, 64)
+assert 0 <= vae_samples.min() <= vae_samples.max() <= 1
 assert np.count_nonzero(classes) >= 8   # the samples cover (nearly) every digit
+# real digits are read with confidence more often than any generated set
+assert all(sure["real test digits"] > sure[name]
+           for name in ("VAE samples", "AE + fitted Gaussian"))
 
 # %% [markdown]
 # VAE samples lie about as close to real training digits as the real test digits do, and
@@ -140,24 +154,36 @@ assert np.count_nonzero(classes) >= 8   # the samples cover (nearly) every digit
 # %%
 few = np.concatenate([np.flatnonzero(y_train == c)[:PER_CLASS] for c in range(10)])
 X_few, y_few = X_train[few], y_train[few]
+
+
+def pixel_noise(Xf, yf, seed):
+    """Five copies of each image with Gaussian pixel noise 0.1, and their labels."""
+    copies = [ta.add_noise(Xf, "gaussian", 0.1, seed=seed + i) for i in range(5)]
+    return np.concatenate(copies), np.tile(yf, 5)
+
+
 generators = {
-    "AE perturb": lambda Xf, yf, s: perturb_codes(ae, Xf, yf, copies=5, scale=0.5, seed=s),
+    "AE perturb": lambda Xf, yf, s: perturb_codes(ae, Xf, yf, copies=5, scale=0.5,
+                                                  seed=s),
     "AE mix": lambda Xf, yf, s: mix_codes(ae, Xf, yf, n=5 * len(Xf), seed=s),
-    "VAE posterior": lambda Xf, yf, s: perturb_codes(vae, Xf, yf, copies=5, scale=1.0, seed=s),
+    "VAE posterior": lambda Xf, yf, s: perturb_codes(vae, Xf, yf, copies=5, scale=1.0,
+                                                     seed=s),
     "VAE mix": lambda Xf, yf, s: mix_codes(vae, Xf, yf, n=5 * len(Xf), seed=s),
-    "pixel noise": lambda Xf, yf, s: (np.concatenate([ta.add_noise(Xf, "gaussian", 0.1, seed=s + i)
-                                                      for i in range(5)]), np.tile(yf, 5)),
+    "pixel noise": pixel_noise,
 }
+
+# %% mystnb={"figure": {"caption": "One real training digit per class (top row) and images generated near it: its autoencoder code perturbed, a mix of two codes of the same class, and a draw from the VAE's posterior of the digit.", "name": "fig-16-augmented"}}
 shown = X_few[::PER_CLASS]
-rows = [perturb_codes(ae, shown, copies=1, scale=0.5, seed=0),
-        np.concatenate([mix_codes(ae, X_few[y_few == c], y_few[y_few == c], n=1, seed=c)[0]
-                        for c in range(10)]),
+mixes = [mix_codes(ae, X_few[y_few == c], y_few[y_few == c], n=1, seed=c)[0]
+         for c in range(10)]
+rows = [perturb_codes(ae, shown, copies=1, scale=0.5, seed=0), np.concatenate(mixes),
         perturb_codes(vae, shown, copies=1, scale=1.0, seed=0)]
 plots.plot_reconstructions(shown, rows, n=10, image_shape=(8, 8),
                            row_labels=["real", "AE perturb", "AE mix", "VAE posterior"],
                            path=FIGURES / "16_augmented.png",
-                           title="one real digit per class and images generated near it")
+                           title="one real digit per class, and images made near it")
 
+# %%
 fidelity = {}
 for name, make in generators.items():
     X_new, y_new = make(X_few, y_few, 0)
@@ -182,15 +208,16 @@ assert min(fidelity.values()) > 0.5  # most keep their label
 # %%
 def test_accuracy(X_fit, y_fit):
     clf = ta.SoftmaxClassifier(64, 10, seed=0, weight_decay=1e-3)
-    clf.fit(X_fit, y_fit, epochs=100 if FAST else 200, batch_size=32, optimizer=ta.Adam(1e-2))
+    clf.fit(X_fit, y_fit, epochs=100 if FAST else 200, batch_size=32,
+            optimizer=ta.Adam(1e-2))
     return clf.score(X_test, y_test)
 
 
 results = {"no augmentation": []} | {name: [] for name in generators}
 for draw in range(DRAWS):
     r = np.random.default_rng(100 + draw)
-    idx = np.concatenate([r.choice(np.flatnonzero(y_train == c), PER_CLASS, replace=False)
-                          for c in range(10)])
+    idx = np.concatenate([r.choice(np.flatnonzero(y_train == c), PER_CLASS,
+                                   replace=False) for c in range(10)])
     X_f, y_f = X_train[idx], y_train[idx]
     results["no augmentation"].append(test_accuracy(X_f, y_f))
     for name, make in generators.items():
@@ -211,18 +238,21 @@ for name, accs in results.items():
     effects[name] = (float(diff.mean()), float(se), verdict)
     print(f"{name:>16}  {accs.mean():8.3f}  {diff.mean():+8.3f} ± {se:.3f}  {verdict}")
 
-# %%
-fig = Figure(figsize=(6.5, 3.8), layout="constrained")
+# %% mystnb={"figure": {"caption": "Change in test accuracy when 500 generated digits are added to 100 labelled ones, for each generator: the mean over the draws of labelled digits, with ± 2 standard errors of the paired differences.", "name": "fig-16-augmentation-effect"}}
+fig = Figure(figsize=(7, 3.8), layout="constrained")
 ax = fig.subplots()
 names = list(generators)
 means = [effects[n][0] for n in names]
 errs = [2 * effects[n][1] for n in names]
-ax.barh(names, means, xerr=errs, color=["tab:green" if m > 0 else "tab:red" for m in means],
-        capsize=4)
+colors = ["tab:green" if m > 0 else "tab:red" for m in means]
+ax.barh(names, means, xerr=errs, color=colors, capsize=4)
 ax.axvline(0, color="k", lw=0.8)
 ax.set_xlabel("change in test accuracy (± 2 standard errors over draws)")
+ax.set_ylabel("generator")
 ax.set_title(f"adding 500 generated digits to {10 * PER_CLASS} labelled ones")
-plots.save_figure(fig, FIGURES / "16_augmentation_effect.png")
+plots.save_figure(fig, FIGURES / "16_augmentation_effect.png", dpi=100)
+
+# %%
 
 assert all(abs(m) < 0.1 for m, _, _ in effects.values())  # small effects, either way
 helped = [n for n, e in effects.items() if e[2] == "helped"]
