@@ -59,8 +59,11 @@ print(f"{len(X_train)} training and {len(X_test)} test digits; {EPOCHS} epochs")
 # closed form. For *any* distribution $q(z\mid x)$, Jensen's inequality gives the
 # **evidence lower bound**
 #
-# $$\log p(x) \;\ge\; \mathbb{E}_{q(z\mid x)}[\log p(x\mid z)] - \mathrm{KL}(q(z\mid x)\,\|\,p(z))
-#   \;=\; \mathrm{ELBO}(x),$$
+# $$\begin{aligned}
+# \log p(x) &\;\ge\; \mathbb{E}_{q(z\mid x)}[\log p(x\mid z)]
+#   - \mathrm{KL}(q(z\mid x)\,\|\,p(z))\\
+#   &\;=\; \mathrm{ELBO}(x),
+# \end{aligned}$$
 #
 # with equality when $q$ is the true posterior. The encoder outputs the parameters of
 # $q(z \mid x) = N(\mu, \mathrm{diag}\,\sigma^2)$: two Dense heads on a shared hidden
@@ -106,9 +109,9 @@ mu, logvar = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
 kl = GaussianKL()
 kl.forward(mu, logvar)
 dmu, dlogvar = kl.backward()
-err_mu = relative_error(dmu, numerical_gradient(lambda m: GaussianKL().forward(m, logvar), mu))
-err_lv = relative_error(dlogvar, numerical_gradient(lambda v: GaussianKL().forward(mu, v),
-                                                    logvar))
+numeric_mu = numerical_gradient(lambda m: GaussianKL().forward(m, logvar), mu)
+numeric_lv = numerical_gradient(lambda v: GaussianKL().forward(mu, v), logvar)
+err_mu, err_lv = relative_error(dmu, numeric_mu), relative_error(dlogvar, numeric_lv)
 print(f"KL term: relative error dmu {err_mu:.1e}, dlogvar {err_lv:.1e}")
 assert max(err_mu, err_lv) < 1e-7
 
@@ -132,7 +135,8 @@ class ForgotTheHalf(VariationalAutoencoder):
 
     def _backward_code(self, dz, dmu_extra=0.0, dlogvar_extra=0.0):
         _, _, eps, sigma = self.cache
-        return super()._backward_code(dz, dmu_extra, dlogvar_extra + dz * eps * sigma * 0.5)
+        extra = dz * eps * sigma * 0.5     # on top of the right ½·ε·σ: ε·σ in all
+        return super()._backward_code(dz, dmu_extra, dlogvar_extra + extra)
 
 
 buggy = ForgotTheHalf(small.encoder, small.mu, small.logvar, small.decoder)
@@ -154,38 +158,52 @@ assert not bad.passed and bad["mu.W"].passed
 # %%
 vae = VariationalAutoencoder.deep([64, 128, 2], seed=0)
 elbo_start = vae.elbo(X_test)
-history = vae.fit(X_train, loss="bce", optimizer=ta.Adam(3e-3), epochs=EPOCHS, batch_size=32,
-                  validation_data=X_test, seed=0, verbose=0)
+history = vae.fit(X_train, loss="bce", optimizer=ta.Adam(3e-3), epochs=EPOCHS,
+                  batch_size=32, validation_data=X_test, seed=0, verbose=0)
 elbo = [-v for v in history.train_loss]
-print(f"ELBO per image (train): epoch 1 {elbo[0]:.2f}, epoch {len(elbo)} {elbo[-1]:.2f}; "
+print(f"ELBO per image (train): epoch 1 {elbo[0]:.2f}, "
+      f"epoch {len(elbo)} {elbo[-1]:.2f};\n"
       f"test: before training {elbo_start:.2f}, after {vae.elbo(X_test):.2f}")
 print(f"last epoch: reconstruction (BCE) {history.terms['reconstruction'][-1]:.2f}, "
       f"KL {history.terms['kl'][-1]:.2f} nats per image")
 assert elbo[-1] > elbo[0] + 3 and vae.elbo(X_test) > elbo_start + 10
 assert np.isclose(history.terms["reconstruction"][-1] + history.terms["kl"][-1],
                   history.train_loss[-1])
-assert history.terms["kl"][-1] > min(history.terms["kl"])  # the KL term climbs back up
+kl_curve, recon_curve = np.array(history.terms["kl"]), history.terms["reconstruction"]
+lowest = int(np.argmin(kl_curve))
+print(f"The KL term is lowest at epoch {lowest + 1} ({kl_curve[lowest]:.2f} nats) "
+      f"and ends at {kl_curve[-1]:.2f};\nthe reconstruction term falls from "
+      f"{recon_curve[0]:.2f} to {recon_curve[-1]:.2f}.")
+assert kl_curve[-1] > kl_curve[lowest]          # the KL term climbs back up
+assert kl_curve[-1] < 0.5 * recon_curve[-1]     # and stays the smaller part
 
-fig = Figure(figsize=(10, 3.8), layout="constrained")
-ax1, ax2 = fig.subplots(1, 2)
+# %% [markdown]
+# {numref}`fig-17-elbo` draws the curves, each part of −ELBO on its own scale.
+
+# %% mystnb={"figure": {"caption": "Training a VAE on the digits. Left: the ELBO per image on the training and the test digits. Middle and right: the two parts of −ELBO on the training digits, the reconstruction term (binary cross-entropy) and the KL term, each on its own axis.", "name": "fig-17-elbo"}}
+fig = Figure(figsize=(8.8, 3.4), layout="constrained")
+ax1, ax2, ax3 = fig.subplots(1, 3)
 epochs = np.arange(1, len(elbo) + 1)
 ax1.plot(epochs, elbo, label="train")
 ax1.plot(epochs, [-v for v in history.val_loss], label="test")
-ax1.set_xlabel("epoch")
 ax1.set_ylabel("ELBO per image (nats)")
+ax1.set_title("ELBO")
 ax1.legend()
-ax1.grid(alpha=0.3)
-ax2.plot(epochs, history.terms["reconstruction"], label="reconstruction (BCE)")
-ax2.plot(epochs, history.terms["kl"], label="KL(q(z|x) || N(0, I))")
-ax2.set_xlabel("epoch")
+ax2.plot(epochs, history.terms["reconstruction"], color="tab:green")
 ax2.set_ylabel("nats per image")
-ax2.legend()
-ax2.grid(alpha=0.3)
+ax2.set_title("reconstruction (BCE)")
+ax3.plot(epochs, history.terms["kl"], color="tab:purple")
+ax3.set_ylabel("nats per image")
+ax3.set_title("KL(q(z|x) ‖ N(0, I))")
+for ax in (ax1, ax2, ax3):
+    ax.set_xlabel("epoch")
+    ax.grid(alpha=0.3)
 fig.suptitle("training a VAE on the digits: −ELBO = reconstruction + KL")
-plots.save_figure(fig, FIGURES / "17_elbo.png")
+plots.save_figure(fig, FIGURES / "17_elbo.png", dpi=100)
 
 # %% [markdown]
-# The reconstruction term falls quickly; the KL term stays small and slowly *rises* as
+# The reconstruction term falls quickly; the KL term stays the smaller part, and after
+# its lowest point (printed above) it slowly *rises* as
 # the encoder learns to put more information in the code, which costs nats against the
 # prior. The ELBO is the balance of the two. (Binary cross-entropy on gray pixels cannot
 # reach 0, so the ELBO stays well below zero.)
@@ -204,6 +222,10 @@ print(f"mean of the codes {np.round(mu_test.mean(0), 3)}, total variance per dim
       f"{np.round(spread, 3)}")
 assert np.all(np.abs(mu_test.mean(0)) < 0.5) and np.all((0.4 < spread) & (spread < 1.6))
 
+# %% [markdown]
+# {numref}`fig-17-latent` draws the means.
+
+# %% mystnb={"figure": {"caption": "The means μ of q(z|x) for the test digits, coloured by label; the dotted circles are 1 and 2 standard deviations of the prior N(0, I).", "name": "fig-17-latent"}}
 fig = Figure(figsize=(6.5, 5), layout="constrained")
 ax = fig.subplots()
 tab10 = colormaps["tab10"]
@@ -216,25 +238,30 @@ ax.set_aspect("equal")
 ax.set_xlabel("z1")
 ax.set_ylabel("z2")
 ax.legend(title="digit", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-ax.set_title("VAE means of the test digits (circles: 1 and 2 standard deviations)")
-plots.save_figure(fig, FIGURES / "17_latent.png")
+ax.set_title("VAE means of the test digits\n(circles: 1 and 2 standard deviations)")
+plots.save_figure(fig, FIGURES / "17_latent.png", dpi=100)
 
 # %% [markdown]
 # Decoding a grid of codes placed at the quantiles of $N(0, 1)$ in each direction shows
-# the whole manifold the model learned; `vae.sample` draws codes from the prior;
-# `vae.interpolate` walks between the means of two digits.
+# the whole manifold the model learned ({numref}`fig-17-latent-grid`); `vae.sample`
+# draws codes from the prior ({numref}`fig-17-samples`); `vae.interpolate` walks between
+# the means of two digits ({numref}`fig-17-interpolation`).
 
-# %%
+# %% mystnb={"figure": {"caption": "Codes on a grid of quantiles of N(0, 1) in each of the two latent directions (from 3 % to 97 %), decoded.", "name": "fig-17-latent-grid"}}
 steps = 8 if FAST else 15
 quantiles = np.linspace(0.03, 0.97, steps)
 edges = np.array([NormalDist().inv_cdf(q) for q in quantiles])
 g1, g2 = np.meshgrid(edges, edges[::-1])
-plots.plot_image_grid(vae.decode(np.column_stack([g1.ravel(), g2.ravel()])), ncols=steps,
-                      path=FIGURES / "17_latent_grid.png",
+plots.plot_image_grid(vae.decode(np.column_stack([g1.ravel(), g2.ravel()])),
+                      ncols=steps, path=FIGURES / "17_latent_grid.png",
                       title="decoded codes on a grid of N(0, 1) quantiles")
+
+# %% mystnb={"figure": {"caption": "Forty samples: codes drawn from the prior N(0, I), decoded.", "name": "fig-17-samples"}}
 samples = vae.sample(40, seed=7)
 plots.plot_image_grid(samples, ncols=10, path=FIGURES / "17_samples.png",
                       title="40 samples: z ~ N(0, I), decoded")
+
+# %% mystnb={"figure": {"caption": "From a test 1 to a test 0: the means of their codes blended in equal steps, decoded.", "name": "fig-17-interpolation"}}
 a, b = int(np.flatnonzero(y_test == 1)[0]), int(np.flatnonzero(y_test == 0)[0])
 plots.plot_interpolation(vae, X_test[a], X_test[b], steps=8, image_shape=(8, 8),
                          path=FIGURES / "17_interpolation.png",
@@ -256,7 +283,8 @@ assert np.array_equal(samples, vae.sample(40, seed=7))  # same seed, same images
 runs = []
 for _ in range(2):
     m = VariationalAutoencoder.deep([64, 16, 2], seed=3)
-    runs.append(m.fit(X_train[:300], epochs=3, batch_size=50, seed=1, verbose=0).train_loss)
+    history_run = m.fit(X_train[:300], epochs=3, batch_size=50, seed=1, verbose=0)
+    runs.append(history_run.train_loss)
 print(f"two runs: {runs[0]} and {runs[1]}")
 assert runs[0] == runs[1]
 

@@ -37,6 +37,7 @@ FIGURES.mkdir(parents=True, exist_ok=True)
 # %%
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FormatStrFormatter, LogLocator
 
 import tinyae as ta
 from tinyae import plots
@@ -66,7 +67,7 @@ SIZES = [64, 128, 64, 8]
 
 
 def build(batchnorm=False, dropout=0.0, seed=SEED):
-    """The deep autoencoder; BatchNorm before, Dropout after each hidden ReLU on request."""
+    """The deep autoencoder; optionally BatchNorm before, Dropout after, each ReLU."""
     rng = np.random.default_rng(seed)
 
     def stack(sizes, last):
@@ -172,15 +173,18 @@ stopped["final"] = (stopped["model"].evaluate(X_train), restored_test)
 # %% [markdown]
 # ## 3. The curves
 #
-# One panel per way of training: the training error (dashed) and the test error (solid),
-# both measured in eval mode after each epoch. The test error of the run with nothing is
-# repeated in gray in every panel, for comparison; a dot marks each run's lowest test
-# error.
+# {numref}`fig-18-curves` has one panel per way of training: the training error
+# (dashed) and the test error (solid), both measured in eval mode after each epoch. The
+# test error of the run with nothing is repeated in gray in every panel, for
+# comparison; a dot marks each run's lowest test error. The vertical axis is
+# logarithmic and spans the curves' own range.
 
-# %%
+# %% mystnb={"figure": {"caption": "The same deep autoencoder trained six ways on 200 digits: squared error per image on the training digits (dashed) and the test digits (solid) after each epoch, in eval mode, on a log scale. Gray: the test error of the run with nothing. Dots: each run's lowest test error.", "name": "fig-18-curves"}}
 COLORS = dict(zip(variants, ["black", "tab:blue", "tab:cyan", "tab:orange", "tab:green",
                              "tab:purple"]))
-fig = Figure(figsize=(11, 6.5), layout="constrained")
+curves = np.concatenate([np.r_[run["train"], run["test"]] for run in runs.values()])
+low, high = curves.min() / 1.15, curves.max() * 1.15   # the range of the data
+fig = Figure(figsize=(8.8, 6.2), layout="constrained")
 axes = fig.subplots(2, 3, sharex=True, sharey=True).ravel()
 for ax, (name, run) in zip(axes, runs.items()):
     epochs = np.arange(1, len(run["test"]) + 1)
@@ -193,21 +197,24 @@ for ax, (name, run) in zip(axes, runs.items()):
     ax.plot(best + 1, run["test"][best], "o", color=COLORS[name], ms=6)
     if name == "early stopping":
         ax.axvline(best_epoch + 1, color="0.4", ls=":", lw=1)
-        ax.text(best_epoch + 3, 2.2, f"restored\nepoch {best_epoch + 1}", fontsize=8)
+        ax.annotate(f"restored:\nepoch {best_epoch + 1}", (best_epoch + 1, 0.97),
+                    xycoords=("data", "axes fraction"), xytext=(4, 0),
+                    textcoords="offset points", va="top", fontsize=9)
     ax.set_title(name, fontsize=11)
     ax.set_yscale("log")
-    ax.set_ylim(0.1, 3.0)
-    ax.set_yticks([0.1, 0.2, 0.3, 0.5, 1, 2, 3], ["0.1", "0.2", "0.3", "0.5", "1", "2", "3"])
+    ax.set_ylim(low, high)
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
     ax.minorticks_off()
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=9, loc="upper right")
 for ax in axes[3:]:
     ax.set_xlabel("epoch")
 for ax in axes[::3]:
     ax.set_ylabel("squared error per image")
 fig.suptitle(f"The same deep autoencoder on {len(X_train)} digits, trained six ways "
              "(eval mode after each epoch)", fontsize=12)
-plots.save_figure(fig, FIGURES / "18_overfitting_curves.png", dpi=110)
+plots.save_figure(fig, FIGURES / "18_overfitting_curves.png", dpi=100)
 
 # %% [markdown]
 # With nothing, the training error keeps falling while the test error reaches its lowest
