@@ -244,9 +244,9 @@ for N in (360, 10_000, 1_000_000):
 assert decoder_bytes > 64 * len(X_test)   # more than the raw test digits themselves
 
 # %% [markdown]
-# For the few hundred test digits the decoder alone takes more bytes than the raw
-# digits it decodes; for many images its cost vanishes. Autoencoder compression pays off when one model serves a great many
-# images.
+# For the few hundred test digits the decoder alone takes more bytes than the raw digits
+# it decodes; for many images its cost vanishes. Autoencoder compression pays off when
+# one model serves a great many images.
 #
 # ## Summary
 #

@@ -514,7 +514,8 @@ assert conv_r["macs"] > 5 * dense_r["macs"]                        # ... in stor
 ratio = conv_r["test"] / dense_r["test"]
 print(f"The convolutional model's test error is {ratio:.2f} times the dense model's;\n"
       f"it does {conv_r['macs'] / dense_r['macs']:.0f} times the multiply-adds per "
-      f"image and takes {conv_r['epoch'] / dense_r['epoch']:.0f} times as long per epoch.")
+      f"image and takes {conv_r['epoch'] / dense_r['epoch']:.0f} times as long per "
+      "epoch.")
 if not FAST:   # close, either way round: 0.85 to 1.16 across seeds and epoch counts
     assert 0.7 < ratio < 1.4
 assert conv_r["epoch"] > 2 * dense_r["epoch"]                     # and slower in NumPy

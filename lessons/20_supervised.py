@@ -65,8 +65,10 @@ from tinyae.gradcheck import THRESHOLD, numerical_gradient
 # **head**, the `SoftmaxClassifier` of lesson 14 on the code: logits $s = zW_c + b_c$.
 # On a batch of $N$ rows of which $M$ carry a label (the others carry $-1$):
 #
-# $$J = \beta\,\frac{1}{N}\sum_{n=1}^{N} \mathrm{BCE}(\hat x_n, x_n)
-#      \;+\; \alpha\,\frac{1}{M}\sum_{n\,:\,y_n \ne -1} -\log \mathrm{softmax}(s_n)_{y_n}$$
+# $$\begin{aligned}
+# J = {}& \beta\,\frac{1}{N}\sum_{n=1}^{N} \mathrm{BCE}(\hat x_n, x_n)\\
+#      &+ \alpha\,\frac{1}{M}\sum_{n\,:\,y_n \ne -1} -\log \mathrm{softmax}(s_n)_{y_n}
+# \end{aligned}$$
 #
 # and when $M = 0$ the second term is $0$, not $0/0$. $\beta = 0$ switches the decoder
 # off (the **classifier alone**: encoder + head), $\alpha = 0$ leaves a plain
@@ -90,7 +92,7 @@ x_small = rng.random((5, 6))
 
 
 def gradient_check(model, x, y):
-    """The largest |analytic − numeric| over all parameters, relative to the largest entry."""
+    """The largest |analytic − numeric| over all parameters, relative to the largest."""
     model.loss_and_backward(x, y, "bce")
     analytic = {n: g.copy() for n, _, g in model.named_parameters()}
     f = lambda _: model.loss_and_backward(x, y, "bce", backward=False)  # noqa: E731
@@ -124,8 +126,8 @@ if MNIST:
     (X_train, y_train), (X_test, y_test) = ta.load_mnist(split="both", dtype=np.float32)
     SIZES, BATCH, STEPS, LR = [784, 256, 32], 128, 3000, 1e-3
     if FAST:  # a smoke run of the MNIST path: too short for the asserts of section 4
-        X_train, y_train, X_test, y_test = X_train[:6000], y_train[:6000], X_test[:2000], \
-            y_test[:2000]
+        X_train, y_train = X_train[:6000], y_train[:6000]
+        X_test, y_test = X_test[:2000], y_test[:2000]
         STEPS = 100
 else:
     X, y = ta.load_digits()
@@ -147,9 +149,10 @@ def epochs_for(n_rows):
 
 
 def run(row, per_class, seed):
-    """Test accuracy of one row of the table, for one seed; per_class=None: all labels."""
-    y_few = y_train if per_class is None else ta.hide_labels(y_train, per_class=per_class,
-                                                             seed=seed)
+    """Test accuracy of one row of the table, one seed; per_class=None: all labels."""
+    y_few = y_train
+    if per_class is not None:
+        y_few = ta.hide_labels(y_train, per_class=per_class, seed=seed)
     lab = np.flatnonzero(y_few >= 0)
     fit = dict(optimizer=ta.Adam(LR), batch_size=BATCH, seed=seed)
     if row == "unsupervised AE + softmax regression":
@@ -160,8 +163,8 @@ def run(row, per_class, seed):
         clf = ta.SoftmaxClassifier(K, 10, seed=seed, dtype=X_train.dtype)
         clf.fit((Z[lab] - mean) / std, y_train[lab], epochs=epochs_for(len(lab)), **fit)
         return clf.score((Z_test - mean) / std, y_test)
-    options = dict(alpha=1.0, beta=0.0 if row == "classifier alone" else BETA, seed=seed,
-                   dtype=X_train.dtype)
+    beta = 0.0 if row == "classifier alone" else BETA
+    options = dict(alpha=1.0, beta=beta, seed=seed, dtype=X_train.dtype)
     if row == "recipe: denoising + consistency":
         options.update(RECIPE)
     model = ta.SupervisedAutoencoder.deep(SIZES, 10, **options)
@@ -175,8 +178,8 @@ def run(row, per_class, seed):
 
 
 ROWS = ["classifier alone", "supervised AE (labeled images only)",
-        "semi-supervised AE (all images reconstructed)", "unsupervised AE + softmax regression",
-        "recipe: denoising + consistency"]
+        "semi-supervised AE (all images reconstructed)",
+        "unsupervised AE + softmax regression", "recipe: denoising + consistency"]
 
 # %% [markdown]
 # ## 3. What labels do to the code and to the reconstructions
@@ -200,7 +203,8 @@ codes = {"unsupervised autoencoder": unsup_2d.encode(X_test),
          "supervised autoencoder (all labels)": sup_2d.encode(X_test)}
 separable = {}
 for name, Z in codes.items():
-    Z_fit = unsup_2d.encode(X_train) if name.startswith("un") else sup_2d.encode(X_train)
+    model_2d = unsup_2d if name.startswith("un") else sup_2d
+    Z_fit = model_2d.encode(X_train)
     mean, std = Z_fit.mean(axis=0), Z_fit.std(axis=0)
     probe = ta.SoftmaxClassifier(2, 10, seed=0).fit((Z_fit - mean) / std, y_train,
                                                     epochs=30, optimizer=ta.Adam(1e-2))

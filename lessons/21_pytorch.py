@@ -154,7 +154,7 @@ for kind, (mine, theirs) in LINES.items():
 
 
 def side_by_side(layer, x):
-    """Forward and backward through the tinyae layer and its twin; the largest differences."""
+    """Forward and backward through a tinyae layer and its twin: largest differences."""
     twin = ta.to_torch(layer)
     x_t = torch.tensor(x, requires_grad=True)
     y, y_t = layer.forward(x), twin(x_t)
@@ -176,12 +176,13 @@ for layer in [*copy.encoder.layers, *copy.decoder.layers]:
     a_next, forward, backward = side_by_side(layer, a)
     rows.append((layer, forward, backward))
     a = a_next
-rows.append((ta.BatchNorm1d(32).train(), *side_by_side(ta.BatchNorm1d(32).train(),
-                                                         rng.standard_normal((16, 32)))[1:]))
+batchnorm = ta.BatchNorm1d(32).train()
+rows.append((batchnorm, *side_by_side(batchnorm, rng.standard_normal((16, 32)))[1:]))
 conv = ta.Conv2D(1, 4, 3, padding=1, seed=1)
 rows.append((conv, *side_by_side(conv, X_train[:16].reshape(-1, 1, 8, 8))[1:]))
 
-print(f"\n{'layer':32s} {'forward':>8s} {'backward':>8s}   (largest |tinyae − PyTorch|)")
+print(f"\n{'layer':32s} {'forward':>8s} {'backward':>8s}   "
+      "(largest |tinyae − PyTorch|)")
 for layer, forward, backward in rows:
     print(f"{layer!r:32.32s} {forward:8.1e} {backward:8.1e}")
     if type(layer).__name__ in ("ReLU", "Identity"):
@@ -222,7 +223,8 @@ losses = [
 for name, mine, theirs, line in losses:
     shown = f"{mine:9.4f}" if mine is not None else " " * 9
     print(f"{name:16s} tinyae {shown}   PyTorch {theirs:9.4f}\n{'':16s} {line}")
-assert abs(losses[0][1] - losses[0][2]) < 1e-12 and abs(losses[1][1] - losses[1][2]) < 1e-12
+assert abs(losses[0][1] - losses[0][2]) < 1e-12
+assert abs(losses[1][1] - losses[1][2]) < 1e-12
 assert abs(losses[2][2] * 64 - losses[1][2]) < 1e-12
 
 # %% [markdown]
@@ -296,11 +298,13 @@ print(textwrap.fill(line, width=84, initial_indent="  ", subsequent_indent="    
 # What a PyTorch user writes, with no tinyae installed:
 from collections import OrderedDict
 theirs = nn.Sequential(OrderedDict(
-    encoder=nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 8), nn.Identity()),
+    encoder=nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 8),
+                          nn.Identity()),
     decoder=nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 64), nn.Sigmoid()),
 )).double()
 theirs.load_state_dict(load_file(file), strict=True)
-print(f"loaded {len(load_file(file))} tensors; their test error {test_error(theirs):.4f}")
+print(f"loaded {len(load_file(file))} tensors; "
+      f"their test error {test_error(theirs):.4f}")
 assert test_error(theirs) == errors_torch[-1]
 assert ta.load(file).reconstruction_error(X_test) == error_back   # and back into tinyae
 
@@ -359,8 +363,8 @@ t0 = time.perf_counter()
 r0, r1 = ddp.train(model, X_train, world=WORLD, epochs=DDP_EPOCHS, batch_size=BATCH,
                    lr=3e-3, seed=0, timeout=300)
 ddp_seconds = time.perf_counter() - t0
-print(f"{WORLD} processes, {DDP_EPOCHS} epochs, {int(r0['n_samples'])} samples per rank "
-      f"an epoch:\n{ddp_seconds:.1f} s, starting the processes included")
+print(f"{WORLD} processes, {DDP_EPOCHS} epochs, {int(r0['n_samples'])} samples per "
+      f"rank an epoch:\n{ddp_seconds:.1f} s, starting the processes included")
 
 # %% [markdown]
 # **The gradients are averaged.** The two local gradients differ (two different
