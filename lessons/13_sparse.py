@@ -76,14 +76,15 @@ print(f"data: {DATA};\n{HIDDEN} sigmoid code units, rho = {RHO}, beta = {BETA}, 
 #    \Big(-\frac{\rho}{\hat\rho_j} + \frac{1-\rho}{1-\hat\rho_j}\Big),$$
 #
 # the same for every image $n$. The **L1 activity penalty**
-# $\Omega_{L1} = \frac{\lambda}{N}\sum_{n,j} |h_{nj}|$ has gradient
-# $\frac{\lambda}{N}\,\mathrm{sign}(h_{nj})$, and **weight decay**
-# $\Omega_{W} = \frac{\lambda}{2}\sum W^2$ has gradient $\lambda W$ on every weight
+# $\Omega_{L1} = \frac{\lambda_1}{N}\sum_{n,j} |h_{nj}|$ has gradient
+# $\frac{\lambda_1}{N}\,\mathrm{sign}(h_{nj})$, and **weight decay**
+# $\Omega_{W} = \frac{\lambda_W}{2}\sum W^2$ has gradient $\lambda_W W$ on every weight
 # matrix (not on the biases).
 #
 # **Scale.** tinyae's losses are "error per image" (summed over pixels, averaged over
 # the batch). The activity penalties follow the same convention, and weight decay is
-# added once per batch, so β and λ weigh each penalty against the error of *one image*.
+# added once per batch, so β, $\lambda_1$ and $\lambda_W$ weigh each penalty against the
+# error of *one image*.
 #
 # First each penalty on its own, against centred finite differences:
 
@@ -109,7 +110,7 @@ assert all(err < 1e-7 for err in errors.values())
 # Then inside a model, term by term. `Autoencoder.loss_and_backward` adds each penalty's
 # value to the loss and its gradient where it belongs: $\partial\Omega/\partial h$ joins
 # the gradient coming back from the decoder before the encoder's backward pass, and
-# $\lambda W$ is added to each `dW` afterwards. `check_model` calls the same function
+# $\lambda_W W$ is added to each `dW` afterwards. `check_model` calls the same function
 # training calls, so it checks the whole objective.
 
 # %%
@@ -240,7 +241,7 @@ if SHAPE == (28, 28):
 # ## 4. L1 on a ReLU code: exact zeros
 #
 # The KL penalty needs a sigmoid code. The L1 penalty works with any code and with a
-# ReLU code it produces exact zeros: its gradient $\frac{\lambda}{N}\mathrm{sign}(h)$
+# ReLU code it produces exact zeros: its gradient $\frac{\lambda_1}{N}\mathrm{sign}(h)$
 # pushes every active unit down by the same amount, and a ReLU unit pushed below zero
 # outputs exactly 0.
 
@@ -257,7 +258,7 @@ def relu_model(l1):
 L1 = 0.05
 zeros = {lam: float(np.mean(relu_model(lam).encode(X_test) == 0)) for lam in (None, L1)}
 print(f"fraction of exact zeros in the ReLU code: no penalty {zeros[None]:.2f}, "
-      f"L1 (lambda = {L1}) {zeros[L1]:.2f}")
+      f"L1 (λ1 = {L1}) {zeros[L1]:.2f}")
 assert zeros[L1] > zeros[None]
 
 # %% [markdown]
@@ -265,11 +266,11 @@ assert zeros[L1] > zeros[None]
 #
 # - A sparse autoencoder adds to the reconstruction loss a penalty on the code: the KL
 #   penalty $\beta\sum_j \mathrm{KL}(\rho\,\|\,\hat\rho_j)$ (sigmoid code) or the L1
-#   penalty $\frac{\lambda}{N}\sum|h|$; weight decay $\frac\lambda2\sum W^2$ keeps the
-#   weights small.
+#   penalty $\frac{\lambda_1}{N}\sum|h|$; weight decay $\frac{\lambda_W}{2}\sum W^2$
+#   keeps the weights small.
 # - Each gradient is a few lines, derived by hand and checked against finite differences
 #   on its own and inside the model:
-#   `Autoencoder.shallow(..., sparsity=(ρ, β), l1=λ, weight_decay=λ)`.
+#   `Autoencoder.shallow(..., sparsity=(ρ, β), l1=λ₁, weight_decay=λ_W)`.
 # - Trained, the sparse code's mean activation lands near ρ, each image switches on a
 #   few units, and the filters concentrate into strokes and edges, at some cost in
 #   reconstruction error.

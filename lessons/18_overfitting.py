@@ -197,9 +197,9 @@ for ax, (name, run) in zip(axes, runs.items()):
     ax.plot(best + 1, run["test"][best], "o", color=COLORS[name], ms=6)
     if name == "early stopping":
         ax.axvline(best_epoch + 1, color="0.4", ls=":", lw=1)
-        ax.annotate(f"restored:\nepoch {best_epoch + 1}", (best_epoch + 1, 0.97),
-                    xycoords=("data", "axes fraction"), xytext=(4, 0),
-                    textcoords="offset points", va="top", fontsize=9)
+        ax.annotate(f"restored:\nepoch {best_epoch + 1}", (best_epoch + 1, 0.03),
+                    xycoords=("data", "axes fraction"), xytext=(-4, 0),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=9)
     ax.set_title(name, fontsize=11)
     ax.set_yscale("log")
     ax.set_ylim(low, high)

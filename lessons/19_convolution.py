@@ -12,7 +12,7 @@
 # ## Objectives
 #
 # - Compute a 2-D convolution by hand from its definition, with stride and padding, and
-#   predict the output size $H_{out} = \lfloor (H + 2p - k)/s \rfloor + 1$.
+#   predict the output size $n_H^{out} = \lfloor (n_H + 2p - k)/s \rfloor + 1$.
 # - Rewrite it as one matrix product on patches (**im2col**) and check that both give
 #   the same numbers.
 # - Derive the backward pass: $\partial L/\partial W$, $\partial L/\partial b$, and the
@@ -66,9 +66,10 @@ rng = np.random.default_rng(0)
 # %% [markdown]
 # ## 1. The definition
 #
-# Images come in batches of shape $(N, C, H, W)$: batch, channels, height, width (NCHW,
-# PyTorch's layout). A convolution from $C$ to $C_{out}$ channels has a kernel $W$ of
-# shape $(C_{out}, C, k_h, k_w)$ and a bias $b$ of shape $(C_{out},)$. Pad each image
+# Images come in batches of shape $(N, C, n_H, n_W)$: batch, channels, height, width
+# (NCHW, PyTorch's layout; we write the sizes $n_H$ and $n_W$ because the letter $W$ is
+# taken by the weights). A convolution from $C$ to $C_{out}$ channels has a kernel $W$
+# of shape $(C_{out}, C, k_h, k_w)$ and a bias $b$ of shape $(C_{out},)$. Pad each image
 # with $p$ zeros on every side (call the result $x_p$), then step the kernel by the
 # stride $s$:
 #
@@ -76,8 +77,8 @@ rng = np.random.default_rng(0)
 #   x_p[n, c,\; i s + u,\; j s + v].$$
 #
 # Output pixel $(i, j)$ sees the patch whose top-left corner is at $(is, js)$. The
-# kernel fits $\lfloor (H + 2p - k_h)/s \rfloor$ more times after the first, so
-# $H_{out} = \lfloor (H + 2p - k_h)/s \rfloor + 1$ (and the same for the width).
+# kernel fits $\lfloor (n_H + 2p - k_h)/s \rfloor$ more times after the first, so
+# $n_H^{out} = \lfloor (n_H + 2p - k_h)/s \rfloor + 1$ (and the same for the width).
 # (Strictly this is a *cross-correlation*: a mathematician's convolution flips the
 # kernel. Every deep learning library computes this one and calls it convolution.)
 #
@@ -136,12 +137,12 @@ assert gap < 1e-12
 # padded images and stand it up as a **column** of a matrix:
 #
 # $$\text{cols}[(c, u, v),\, (n, i, j)] = x_p[n, c,\, is + u,\, js + v],\qquad
-#   \text{cols} \in \mathbb{R}^{C k_h k_w \times N H_{out} W_{out}}.$$
+#   \text{cols} \in \mathbb{R}^{C k_h k_w \times N n_H^{out} n_W^{out}}.$$
 #
 # With the kernels as the rows of $W_2 = $ `W.reshape(C_out, C·kh·kw)`, all outputs of
 # all images come from one matrix product,
 #
-# $$Y = W_2\, \text{cols} + b \qquad (C_{out} \times N H_{out} W_{out}),$$
+# $$Y = W_2\, \text{cols} + b \qquad (C_{out} \times N n_H^{out} n_W^{out}),$$
 #
 # which is a Dense layer (in the column convention $W x + b$) applied to every patch at
 # once. `im2col` builds `cols` without any Python loop: NumPy's `sliding_window_view` is
@@ -203,10 +204,10 @@ def draw_im2col(path):
 fig = draw_im2col(FIGURES / "19_im2col.png")
 
 # %% [markdown]
-# The layer `Conv2D` is `im2col`, one matrix product and a reshape to $(N, C_{out},
-# H_{out}, W_{out})$. Both versions must give the same numbers for any batch, channels,
-# kernel, stride and padding; we draw a few random configurations and compare (the test
-# suite draws many more). Then we time both on the same batch.
+# The layer `Conv2D` is `im2col`, one matrix product and a reshape to
+# $(N, C_{out}, n_H^{out}, n_W^{out})$. Both versions must give the same numbers for any
+# batch, channels, kernel, stride and padding; we draw a few random configurations and
+# compare (the test suite draws many more). Then we time both on the same batch.
 
 # %%
 worst = 0.0
@@ -300,7 +301,7 @@ assert np.array_equal(dx, dx_loops) and np.array_equal(conv.grads["W"], dW_loops
 # useful on its own: where $A$ shrinks a 5×5 image to 3×3 (stride 2), $A^\top$ grows 3×3
 # back to 5×5. `ConvTranspose2D` is exactly this map run forward, with learnable
 # weights: the decoder's way back up. Its output size is
-# $H_{out} = (H - 1)s - 2p + k + \text{output\_padding}$, the inverse of the
+# $n_H^{out} = (n_H - 1)s - 2p + k + \text{output\_padding}$, the inverse of the
 # convolution's formula; `output_padding` (less than $s$) picks which of the $s$ input
 # sizes that a stride-$s$ convolution maps to the same output it should return to.
 
@@ -464,8 +465,8 @@ dense_hist = dense_ae.fit(X_train, loss="mse", optimizer=ta.Adam(1e-3), epochs=E
 # layer uses each weight once per image. A convolution uses each weight at every output
 # position: `Conv2D(16→32)` on 8×8 images uses its 4,608 weights at 16 positions. We
 # count the multiply-adds per image from the layers' shapes:
-# $C_{out} H_{out} W_{out} \cdot C k_h k_w$ for a convolution,
-# $C H W \cdot C_{out} k_h k_w$ for a transposed one, $n_{in} n_{out}$ for a Dense
+# $C_{out} n_H^{out} n_W^{out} \cdot C k_h k_w$ for a convolution,
+# $C n_H n_W \cdot C_{out} k_h k_w$ for a transposed one, $n_{in} n_{out}$ for a Dense
 # layer.
 
 # %%
@@ -672,7 +673,7 @@ for shape in [(1, 8, 8), (1, 28, 28), (3, 32, 32)]:
 # the 32 small maps to the code), and the convolutions stay at a few thousand however
 # large the images get. `tinyae.load_cifar10` reads the 3×32×32 colour images of
 # CIFAR-10 (the binary version) and `tinyae.load_images(folder, size=...)` your own
-# pictures, both in this $(N, C, H, W)$ layout.
+# pictures, both in this $(N, C, n_H, n_W)$ layout.
 #
 # ## 7. MNIST: 28×28 digits
 #
@@ -743,7 +744,7 @@ if have_mnist:
 #
 # - A convolution slides one small kernel over the image:
 #   $y[n,o,i,j] = b[o] + \sum_{c,u,v} W[o,c,u,v]\, x_p[n,c,is+u,js+v]$, with output size
-#   $\lfloor (H + 2p - k)/s \rfloor + 1$. Locality and weight sharing make it
+#   $\lfloor (n_H + 2p - k)/s \rfloor + 1$. Locality and weight sharing make it
 #   translation equivariant, and its parameter count independent of the image size.
 # - **im2col** cuts the patches into the columns of a matrix, so the whole layer is one
 #   matrix product $W_2\,\text{cols} + b$: a Dense layer applied to every patch. It
