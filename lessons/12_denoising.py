@@ -66,9 +66,10 @@ print(f"{len(X_train)} training and {len(X_test)} held-out digits; code size {CO
 X_noisy = {kind: ta.add_noise(X_test, kind, level, seed=1234)
            for kind, level in NOISES.items()}
 labels = ["clean"] + [f"{kind} {level}" for kind, level in NOISES.items()]
-plots.plot_reconstructions(X_test, list(X_noisy.values()), n=10, image_shape=(8, 8),
-                           row_labels=labels, path=FIGURES / "12_noise_kinds.png",
-                           title="held-out digits and their noisy copies")
+fig = plots.plot_reconstructions(
+    X_test, list(X_noisy.values()), n=10, image_shape=(8, 8),
+    row_labels=labels, path=FIGURES / "12_noise_kinds.png",
+    title="held-out digits and their noisy copies")
 
 # %%
 

@@ -200,14 +200,16 @@ plots.save_figure(fig, FIGURES / "13_activations.png", dpi=100)
 
 # %% mystnb={"figure": {"caption": "The first 49 first-layer filters of the plain autoencoder (columns of W1 drawn as images; red positive, blue negative, each tile scaled to its own largest weight).", "name": "fig-13-filters-plain"}}
 n_tiles = min(HIDDEN, 49)
-plots.plot_filters(dense, image_shape=SHAPE, n=n_tiles,
-                   path=FIGURES / "13_filters_plain.png",
-                   title="plain autoencoder: first-layer filters")
+fig = plots.plot_filters(
+    dense, image_shape=SHAPE, n=n_tiles,
+    path=FIGURES / "13_filters_plain.png",
+    title="plain autoencoder: first-layer filters")
 
 # %% mystnb={"figure": {"caption": "The first 49 first-layer filters of the sparse autoencoder, drawn as in the previous figure.", "name": "fig-13-filters-sparse"}}
-plots.plot_filters(sparse, image_shape=SHAPE, n=n_tiles,
-                   path=FIGURES / "13_filters_sparse.png",
-                   title=f"sparse autoencoder (ρ = {RHO}, β = {BETA}): filters")
+fig = plots.plot_filters(
+    sparse, image_shape=SHAPE, n=n_tiles,
+    path=FIGURES / "13_filters_sparse.png",
+    title=f"sparse autoencoder (ρ = {RHO}, β = {BETA}): filters")
 
 
 # %%

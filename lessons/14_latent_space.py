@@ -135,10 +135,11 @@ a, b = int(np.flatnonzero(y_test == 0)[0]), int(np.flatnonzero(y_test == 6)[0])
 t = np.linspace(0, 1, 9)[:, None]
 pixel_path = (1 - t) * X_test[a] + t * X_test[b]
 code_path = ae2.interpolate(X_test[a], X_test[b], steps=9)
-plots.plot_reconstructions(pixel_path, code_path, n=9, image_shape=(8, 8),
-                           row_labels=["pixel blend", "code blend"],
-                           path=FIGURES / "14_interpolation.png",
-                           title="from a 0 to a 6: blending pixels vs blending codes")
+fig = plots.plot_reconstructions(
+    pixel_path, code_path, n=9, image_shape=(8, 8),
+    row_labels=["pixel blend", "code blend"],
+    path=FIGURES / "14_interpolation.png",
+    title="from a 0 to a 6: blending pixels vs blending codes")
 
 # %%
 # the same comparison over many random pairs of test digits

@@ -99,17 +99,18 @@ def confident(images):
 # %% mystnb={"figure": {"caption": "Forty new digits from the variational autoencoder: codes drawn from its prior N(0, I), decoded.", "name": "fig-16-vae-samples"}}
 N_SAMPLES = 200
 vae_samples = vae.sample(N_SAMPLES, seed=1)
-plots.plot_image_grid(vae_samples[:40], ncols=10, path=FIGURES / "16_vae_samples.png",
-                      title="40 new digits: VAE codes drawn from N(0, I)")
+fig = plots.plot_image_grid(
+    vae_samples[:40], ncols=10, path=FIGURES / "16_vae_samples.png",
+    title="40 new digits: VAE codes drawn from N(0, I)")
 
 # %% mystnb={"figure": {"caption": "Forty images from the plain autoencoder: codes drawn from a Gaussian with the mean and covariance of its training codes, decoded.", "name": "fig-16-ae-samples"}}
 Z = ae.encode(X_train)
 rng = np.random.default_rng(1)
 codes = rng.multivariate_normal(Z.mean(0), np.cov(Z, rowvar=False), N_SAMPLES)
 ae_samples = ae.decode(codes)
-plots.plot_image_grid(ae_samples[:40], ncols=10,
-                      path=FIGURES / "16_ae_gaussian_samples.png",
-                      title="plain AE: codes from a Gaussian fitted to its codes")
+fig = plots.plot_image_grid(ae_samples[:40], ncols=10,
+                            path=FIGURES / "16_ae_gaussian_samples.png",
+                            title="plain AE: codes from a Gaussian fitted to its codes")
 
 # %%
 noise = rng.random((N_SAMPLES, 64))
@@ -178,10 +179,11 @@ mixes = [mix_codes(ae, X_few[y_few == c], y_few[y_few == c], n=1, seed=c)[0]
          for c in range(10)]
 rows = [perturb_codes(ae, shown, copies=1, scale=0.5, seed=0), np.concatenate(mixes),
         perturb_codes(vae, shown, copies=1, scale=1.0, seed=0)]
-plots.plot_reconstructions(shown, rows, n=10, image_shape=(8, 8),
-                           row_labels=["real", "AE perturb", "AE mix", "VAE posterior"],
-                           path=FIGURES / "16_augmented.png",
-                           title="one real digit per class, and images made near it")
+fig = plots.plot_reconstructions(
+    shown, rows, n=10, image_shape=(8, 8),
+    row_labels=["real", "AE perturb", "AE mix", "VAE posterior"],
+    path=FIGURES / "16_augmented.png",
+    title="one real digit per class, and images made near it")
 
 # %%
 fidelity = {}

@@ -252,20 +252,20 @@ steps = 8 if FAST else 15
 quantiles = np.linspace(0.03, 0.97, steps)
 edges = np.array([NormalDist().inv_cdf(q) for q in quantiles])
 g1, g2 = np.meshgrid(edges, edges[::-1])
-plots.plot_image_grid(vae.decode(np.column_stack([g1.ravel(), g2.ravel()])),
-                      ncols=steps, path=FIGURES / "17_latent_grid.png",
-                      title="decoded codes on a grid of N(0, 1) quantiles")
+fig = plots.plot_image_grid(vae.decode(np.column_stack([g1.ravel(), g2.ravel()])),
+                            ncols=steps, path=FIGURES / "17_latent_grid.png",
+                            title="decoded codes on a grid of N(0, 1) quantiles")
 
 # %% mystnb={"figure": {"caption": "Forty samples: codes drawn from the prior N(0, I), decoded.", "name": "fig-17-samples"}}
 samples = vae.sample(40, seed=7)
-plots.plot_image_grid(samples, ncols=10, path=FIGURES / "17_samples.png",
-                      title="40 samples: z ~ N(0, I), decoded")
+fig = plots.plot_image_grid(samples, ncols=10, path=FIGURES / "17_samples.png",
+                            title="40 samples: z ~ N(0, I), decoded")
 
 # %% mystnb={"figure": {"caption": "From a test 1 to a test 0: the means of their codes blended in equal steps, decoded.", "name": "fig-17-interpolation"}}
 a, b = int(np.flatnonzero(y_test == 1)[0]), int(np.flatnonzero(y_test == 0)[0])
-plots.plot_interpolation(vae, X_test[a], X_test[b], steps=8, image_shape=(8, 8),
-                         path=FIGURES / "17_interpolation.png",
-                         title="from a 1 to a 0 through the VAE's latent space")
+fig = plots.plot_interpolation(vae, X_test[a], X_test[b], steps=8, image_shape=(8, 8),
+                               path=FIGURES / "17_interpolation.png",
+                               title="from a 1 to a 0 through the VAE's latent space")
 assert samples.shape == (40, 64) and 0 <= samples.min() and samples.max() <= 1
 assert np.array_equal(samples, vae.sample(40, seed=7))  # same seed, same images
 

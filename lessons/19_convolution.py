@@ -603,19 +603,21 @@ fig.suptitle(f"The 16 first-layer kernels (3×3) of the convolutional AE, before
 plots.save_figure(fig, FIGURES / "19_filters_conv.png", dpi=100)
 
 # %% mystnb={"figure": {"caption": "Sixteen of the 128 first-layer filters (8×8) of the dense autoencoder, after training.", "name": "fig-19-filters-dense"}}
-plots.plot_filters(dense_ae, image_shape=(8, 8), n=16,
-                   path=FIGURES / "19_filters_dense.png",
-                   title="dense AE: 16 of the 128 first-layer filters (8×8)")
+fig = plots.plot_filters(
+    dense_ae, image_shape=(8, 8), n=16,
+    path=FIGURES / "19_filters_dense.png",
+    title="dense AE: 16 of the 128 first-layer filters (8×8)")
 
 # %% mystnb={"figure": {"caption": "Ten test digits (top) and their reconstructions by the dense and the convolutional autoencoder, code size 8.", "name": "fig-19-reconstructions"}}
 conv_ae.eval()
 X_conv = conv_ae.forward(img_test[:10]).reshape(10, -1)
 conv_ae.train()
 X_dense = dense_ae.reconstruct(X_test[:10])
-plots.plot_reconstructions(X_test[:10], [X_dense, X_conv], image_shape=(8, 8),
-                           row_labels=["original", "dense AE", "conv AE"],
-                           path=FIGURES / "19_reconstructions.png",
-                           title=f"Test digits and their reconstructions (code {CODE})")
+fig = plots.plot_reconstructions(
+    X_test[:10], [X_dense, X_conv], image_shape=(8, 8),
+    row_labels=["original", "dense AE", "conv AE"],
+    path=FIGURES / "19_reconstructions.png",
+    title=f"Test digits and their reconstructions (code {CODE})")
 
 # %% mystnb={"figure": {"caption": "A test digit (first tile) and the 16 channels of the first convolution of the trained convolutional autoencoder, after its ReLU, each scaled by the largest value over all channels.", "name": "fig-19-feature-maps"}}
 # the first convolution and its ReLU, on one test digit: (16, 8, 8)

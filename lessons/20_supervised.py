@@ -230,7 +230,7 @@ plots.save_figure(fig, FIGURES / "20_codes.png", dpi=100)
 errors_2d = {"unsupervised": unsup_2d.reconstruction_error(X_test, loss="mse"),
              "supervised": sup_2d.reconstruction_error(X_test, loss="mse")}
 shape = (28, 28) if MNIST else (8, 8)
-plots.plot_reconstructions(
+fig = plots.plot_reconstructions(
     X_test[:10], [unsup_2d.reconstruct(X_test[:10]), sup_2d.reconstruct(X_test[:10])],
     image_shape=shape, path=FIGURES / "20_reconstructions.png",
     row_labels=("original", "unsupervised", "supervised"),
