@@ -2,31 +2,31 @@
 # # Lesson 19: Convolution
 #
 # A Dense layer connects every pixel to every unit with its own weight. It does not know
-# that pixels have neighbours, or that a stroke in the top-left corner is the same stroke
-# one pixel to the right. A **convolution** slides one small kernel over the image: each
-# output pixel looks only at a small patch (locality), and every patch is weighed with the
-# same kernel (weight sharing). This lesson builds the convolution from its definition,
-# makes it fast, derives its backward pass, checks every gradient, and then puts it in an
-# autoencoder to compare with the dense one.
+# that pixels have neighbours, or that a stroke in the top-left corner is the same
+# stroke one pixel to the right. A **convolution** slides one small kernel over the
+# image: each output pixel looks only at a small patch (locality), and every patch is
+# weighed with the same kernel (weight sharing). This lesson builds the convolution from
+# its definition, makes it fast, derives its backward pass, checks every gradient, and
+# then puts it in an autoencoder to compare with the dense one.
 #
 # ## Objectives
 #
 # - Compute a 2-D convolution by hand from its definition, with stride and padding, and
-#   predict the output size $H_{out} = \lfloor (H + 2p - k)/s \rfloor + 1$.
-# - Rewrite it as one matrix product on patches (**im2col**) and check that both give the
-#   same numbers.
+#   predict the output size $n_H^{out} = \lfloor (n_H + 2p - k)/s \rfloor + 1$.
+# - Rewrite it as one matrix product on patches (**im2col**) and check that both give
+#   the same numbers.
 # - Derive the backward pass: $\partial L/\partial W$, $\partial L/\partial b$, and the
 #   input gradient, and see why the input gradient is a **transposed convolution**.
 # - Check the gradients of `Conv2D`, `ConvTranspose2D`, `MaxPool2D` and `Upsample2D`
 #   against finite differences.
 # - Train a convolutional autoencoder and a dense one with the same code size on the
-#   digits, and compare their parameters, test error, filters, reconstructions, arithmetic
-#   and time per epoch.
+#   digits, and compare their parameters, test error, filters, reconstructions,
+#   arithmetic and time per epoch.
 #
 # ## Prerequisites
 #
-# Lesson 2 (the Dense layer and its initialisation), lesson 5 (backpropagation), lesson 6
-# (gradient checking with `check_module`), lesson 7 (training with Adam) and lesson 8
+# Lesson 2 (the Dense layer and its initialisation), lesson 5 (backpropagation), lesson
+# 6 (gradient checking with `check_module`), lesson 7 (training with Adam) and lesson 8
 # (`Autoencoder.deep` and reading filters). The layers of this lesson live in
 # `tinyae/conv.py`; their loop versions in `tinyae/conv_reference.py`.
 
@@ -66,28 +66,32 @@ rng = np.random.default_rng(0)
 # %% [markdown]
 # ## 1. The definition
 #
-# Images come in batches of shape $(N, C, H, W)$: batch, channels, height, width (NCHW,
-# PyTorch's layout). A convolution from $C$ to $C_{out}$ channels has a kernel
-# $W$ of shape $(C_{out}, C, k_h, k_w)$ and a bias $b$ of shape $(C_{out},)$. Pad each
-# image with $p$ zeros on every side (call the result $x_p$), then step the kernel by the
+# Images come in batches of shape $(N, C, n_H, n_W)$: batch, channels, height, width
+# (NCHW, PyTorch's layout; we write the sizes $n_H$ and $n_W$ because the letter $W$ is
+# taken by the weights). A convolution from $C$ to $C_{out}$ channels has a kernel $W$
+# of shape $(C_{out}, C, k_h, k_w)$ and a bias $b$ of shape $(C_{out},)$. Pad each image
+# with $p$ zeros on every side (call the result $x_p$), then step the kernel by the
 # stride $s$:
 #
 # $$y[n, o, i, j] = b[o] + \sum_{c}\sum_{u}\sum_{v}\; W[o, c, u, v]\;
 #   x_p[n, c,\; i s + u,\; j s + v].$$
 #
-# Output pixel $(i, j)$ sees the patch whose top-left corner is at $(is, js)$. The kernel
-# fits $\lfloor (H + 2p - k_h)/s \rfloor$ more times after the first, so
-# $H_{out} = \lfloor (H + 2p - k_h)/s \rfloor + 1$ (and the same for the width).
-# (Strictly this is a *cross-correlation*: a mathematician's convolution flips the kernel.
-# Every deep learning library computes this one and calls it convolution.)
+# Output pixel $(i, j)$ sees the patch whose top-left corner is at $(is, js)$. The
+# kernel fits $\lfloor (n_H + 2p - k_h)/s \rfloor$ more times after the first, so
+# $n_H^{out} = \lfloor (n_H + 2p - k_h)/s \rfloor + 1$ (and the same for the width).
+# (Strictly this is a *cross-correlation*: a mathematician's convolution flips the
+# kernel. Every deep learning library computes this one and calls it convolution.)
 #
-# `conv2d_loops` is that formula as four nested loops, over $n, o, i, j$, with the triple
-# sum as `np.sum(W[o] * patch)`. A 3×3 image and a 2×2 kernel, by hand:
+# `conv2d_loops` is that formula as four nested loops, over $n, o, i, j$, with the
+# triple sum as `np.sum(W[o] * patch)`. A 3×3 image and a 2×2 kernel, by hand:
 #
-# $$x = \begin{pmatrix}1&2&3\\4&5&6\\7&8&9\end{pmatrix},\quad
-#   W = \begin{pmatrix}1&2\\3&4\end{pmatrix}:\qquad
-#   y_{00} = 1\cdot1 + 2\cdot2 + 4\cdot3 + 5\cdot4 = 37,\quad
-#   y_{01} = 2 + 6 + 15 + 24 = 47,$$
+# $$x = \begin{pmatrix}1&2&3\\4&5&6\\7&8&9\end{pmatrix},\qquad
+#   W = \begin{pmatrix}1&2\\3&4\end{pmatrix}:$$
+#
+# $$\begin{aligned}
+# y_{00} &= 1\cdot1 + 2\cdot2 + 4\cdot3 + 5\cdot4 = 37,\\
+# y_{01} &= 2\cdot1 + 3\cdot2 + 5\cdot3 + 6\cdot4 = 47,
+# \end{aligned}$$
 #
 # and likewise $y_{10} = 67$, $y_{11} = 77$.
 
@@ -99,18 +103,19 @@ y = conv2d_loops(x, W, b)
 print("y =\n", y[0, 0])
 assert np.array_equal(y[0, 0], [[37, 47], [67, 77]])
 
-# stride 2, padding 1: the padded image is 5x5, and the output floor((3 + 2 - 2)/2) + 1 = 2
+# stride 2, padding 1: the padded image is 5x5, the output floor((3 + 2 - 2)/2) + 1 = 2
 y_sp = conv2d_loops(x, W, b, stride=2, padding=1)
 print("stride 2, padding 1:\n", y_sp[0, 0])
-assert np.array_equal(y_sp[0, 0], [[1 * 4, 2 * 3 + 3 * 4], [4 * 2 + 7 * 4, 5 + 12 + 24 + 36]])
+assert np.array_equal(y_sp[0, 0], [[1 * 4, 2 * 3 + 3 * 4],
+                                   [4 * 2 + 7 * 4, 5 + 12 + 24 + 36]])
 
 # %% [markdown]
-# The layer `Conv2D(in_channels, out_channels, kernel_size, stride=1, padding=0)` computes
-# the same thing; its weights `params["W"]` have exactly the shape above. Because every
-# patch is weighed with the same kernel, a shifted image gives a shifted output: the
-# convolution is **translation equivariant** (away from the borders, where the padding
-# differs). A Dense layer has no such property: a digit moved by one pixel is, to it, a
-# new pattern.
+# The layer `Conv2D(in_channels, out_channels, kernel_size, stride=1, padding=0)`
+# computes the same thing; its weights `params["W"]` have exactly the shape above.
+# Because every patch is weighed with the same kernel, a shifted image gives a shifted
+# output: the convolution is **translation equivariant** (away from the borders, where
+# the padding differs). A Dense layer has no such property: a digit moved by one pixel
+# is, to it, a new pattern.
 
 # %%
 conv = Conv2D(1, 4, 3, padding=1, seed=0)
@@ -119,29 +124,30 @@ image[..., -1:] = 0                                   # room to shift right with
 shifted = np.roll(image, 1, axis=3)                   # one pixel to the right
 out, out_shifted = conv.forward(image), conv.forward(shifted)
 gap = np.abs(np.roll(out, 1, axis=3)[..., 2:-2] - out_shifted[..., 2:-2]).max()
-print(f"{conv!r}: shift then convolve vs convolve then shift, largest difference {gap:.1e}")
+print(f"{conv!r}: shift then convolve vs convolve then shift,\n"
+      f"largest difference {gap:.1e}")
 assert gap < 1e-12
 
 # %% [markdown]
 # ## 2. im2col: the convolution as one matrix product
 #
 # Four Python loops are slow. Look again at the formula: for a fixed output pixel, the
-# triple sum is a dot product between the kernel $W[o]$, flattened to $C k_h k_w$ numbers,
-# and the patch under it, flattened the same way. So cut every patch out of the padded
-# images and stand it up as a **column** of a matrix:
+# triple sum is a dot product between the kernel $W[o]$, flattened to $C k_h k_w$
+# numbers, and the patch under it, flattened the same way. So cut every patch out of the
+# padded images and stand it up as a **column** of a matrix:
 #
 # $$\text{cols}[(c, u, v),\, (n, i, j)] = x_p[n, c,\, is + u,\, js + v],\qquad
-#   \text{cols} \in \mathbb{R}^{C k_h k_w \times N H_{out} W_{out}}.$$
+#   \text{cols} \in \mathbb{R}^{C k_h k_w \times N n_H^{out} n_W^{out}}.$$
 #
-# With the kernels as the rows of $W_2 = $ `W.reshape(C_out, C·kh·kw)`, all outputs of all
-# images come from one matrix product,
+# With the kernels as the rows of $W_2 = $ `W.reshape(C_out, C·kh·kw)`, all outputs of
+# all images come from one matrix product,
 #
-# $$Y = W_2\, \text{cols} + b \qquad (C_{out} \times N H_{out} W_{out}),$$
+# $$Y = W_2\, \text{cols} + b \qquad (C_{out} \times N n_H^{out} n_W^{out}),$$
 #
 # which is a Dense layer (in the column convention $W x + b$) applied to every patch at
-# once. `im2col` builds `cols` without any Python loop: NumPy's `sliding_window_view` is a
-# view of every window, slicing with step $s$ keeps every $s$-th, and one copy lays them
-# out. The matrix product then runs in BLAS.
+# once. `im2col` builds `cols` without any Python loop: NumPy's `sliding_window_view` is
+# a view of every window, slicing with step $s$ keeps every $s$-th, and one copy lays
+# them out. The matrix product then runs in BLAS.
 
 # %%
 cols = im2col(x, kernel_size=2)
@@ -153,12 +159,12 @@ assert np.array_equal((W2 @ cols).reshape(2, 2), y[0, 0])
 
 def draw_im2col(path):
     """The 3x3 image with two of its 2x2 patches, and the patches as columns of cols."""
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = Figure(figsize=(8.8, 3.6), layout="constrained")
     ax_img, ax_cols, ax_y = fig.subplots(1, 3, width_ratios=[3, 4, 4])
     colours = {0: "tab:red", 3: "tab:blue"}
     ax_img.imshow(x[0, 0], cmap="Greys", vmin=0, vmax=25)
     for (r, c), v in np.ndenumerate(x[0, 0]):
-        ax_img.text(c, r, f"{v:g}", ha="center", va="center", fontsize=13)
+        ax_img.text(c, r, f"{v:g}", ha="center", va="center", fontsize=12)
     for col, colour in colours.items():
         i, j = divmod(col, 2)
         ax_img.add_patch(Rectangle((j - 0.45, i - 0.45), 1.9, 1.9, fill=False, lw=3,
@@ -166,11 +172,12 @@ def draw_im2col(path):
     ax_img.set_title("image x (3×3),\ntwo of its 2×2 patches", fontsize=10)
     ax_cols.imshow(cols, cmap="Greys", vmin=0, vmax=25)
     for (r, c), v in np.ndenumerate(cols):
-        ax_cols.text(c, r, f"{v:g}", ha="center", va="center", fontsize=13)
+        ax_cols.text(c, r, f"{v:g}", ha="center", va="center", fontsize=12)
     for col, colour in colours.items():
         ax_cols.add_patch(Rectangle((col - 0.45, -0.45), 0.9, 3.9, fill=False, lw=3,
                                     ec=colour))
-    ax_cols.set_title("cols = im2col(x, 2):\npatch (i, j) is column 2i + j", fontsize=10)
+    ax_cols.set_title("cols = im2col(x, 2):\npatch (i, j) is column 2i + j",
+                      fontsize=10)
     ax_cols.set_yticks(range(4), ["(0,0)", "(0,1)", "(1,0)", "(1,1)"])
     ax_cols.set_ylabel("kernel entry (u, v)")
     ax_cols.set_xticks(range(4), ["(0,0)", "(0,1)", "(1,0)", "(1,1)"])
@@ -178,7 +185,7 @@ def draw_im2col(path):
     Y = W2 @ cols
     ax_y.imshow(Y, cmap="Greys", vmin=0, vmax=150)
     for (r, c), v in np.ndenumerate(Y):
-        ax_y.text(c, r, f"{v:g}", ha="center", va="center", fontsize=13)
+        ax_y.text(c, r, f"{v:g}", ha="center", va="center", fontsize=12)
     ax_y.set_title("W2 @ cols, with W2 = [1 2 3 4]:\nthe output, one pixel per column",
                    fontsize=10)
     ax_y.set_yticks([])
@@ -186,17 +193,21 @@ def draw_im2col(path):
     for ax in (ax_img,):
         ax.set_xticks([])
         ax.set_yticks([])
-    plots.save_figure(fig, path)
+    plots.save_figure(fig, path, dpi=100)
     return fig
 
 
+# %% [markdown]
+# {numref}`fig-19-im2col` draws it.
+
+# %% mystnb={"figure": {"caption": "im2col on the 3×3 image: two of its 2×2 patches (left) become columns of the matrix cols (middle), and the kernel as a row, W2, times cols gives every output pixel at once (right).", "name": "fig-19-im2col"}}
 fig = draw_im2col(FIGURES / "19_im2col.png")
 
 # %% [markdown]
-# The layer `Conv2D` is `im2col`, one matrix product and a reshape to $(N, C_{out},
-# H_{out}, W_{out})$. Both versions must give the same numbers for any batch, channels,
-# kernel, stride and padding; we draw a few random configurations and compare (the test
-# suite draws many more). Then we time both on the same batch.
+# The layer `Conv2D` is `im2col`, one matrix product and a reshape to
+# $(N, C_{out}, n_H^{out}, n_W^{out})$. Both versions must give the same numbers for any
+# batch, channels, kernel, stride and padding; we draw a few random configurations and
+# compare (the test suite draws many more). Then we time both on the same batch.
 
 # %%
 worst = 0.0
@@ -207,8 +218,8 @@ for trial in range(8):
     layer = Conv2D(C, C_out, k, s, p, seed=trial)
     layer.params["b"][:] = rng.standard_normal(C_out)
     xb = rng.standard_normal((N, C, H, Wd))
-    diff = np.abs(layer.forward(xb) - conv2d_loops(xb, layer.params["W"], layer.params["b"],
-                                                   s, p)).max()
+    by_loops = conv2d_loops(xb, layer.params["W"], layer.params["b"], s, p)
+    diff = np.abs(layer.forward(xb) - by_loops).max()
     worst = max(worst, diff)
 print(f"loops vs im2col on 8 random configurations: largest difference {worst:.1e}")
 assert worst < 1e-12
@@ -223,7 +234,8 @@ for _ in range(10):
     y_fast = layer.forward(xb)
 t_fast = (time.perf_counter() - start) / 10
 print(f"batch {xb.shape}: loops {t_loops * 1e3:.0f} ms, im2col {t_fast * 1e3:.2f} ms "
-      f"({t_loops / t_fast:.0f}x faster), same numbers: {np.allclose(y_loops, y_fast)}")
+      f"({t_loops / t_fast:.0f}x faster),\n"
+      f"same numbers: {np.allclose(y_loops, y_fast)}")
 assert np.allclose(y_loops, y_fast) and t_loops > 10 * t_fast
 
 # %% [markdown]
@@ -240,20 +252,23 @@ assert np.allclose(y_loops, y_fast) and t_loops > 10 * t_fast
 # $$dW_2 = dY\, \text{cols}^\top, \qquad db = \textstyle\sum_{\text{columns}} dY,
 #   \qquad d\text{cols} = W_2^\top\, dY.$$
 #
-# Written out, $dW[o, c, u, v] = \sum_{n,i,j} dy[n, o, i, j]\; x_p[n, c, is + u, js + v]$:
-# each weight collects its effect on every output it touched. That is itself a
-# correlation, of the input with the output gradient.
+# Written out,
+# $dW[o, c, u, v] = \sum_{n,i,j} dy[n, o, i, j]\; x_p[n, c, is + u, js + v]$: each
+# weight collects its effect on every output it touched. That is itself a correlation,
+# of the input with the output gradient.
 #
 # The last step is new. $d\text{cols}$ is the gradient of every *patch*, but patches
 # overlap: a pixel that sits in four patches influenced four outputs, so its gradient is
 # the sum of the four. `col2im` adds every column of $d\text{cols}$ back onto the pixels
 # it was cut from (and drops what lands on the padding):
 #
-# $$dx[n, c, is + u - p,\; js + v - p] \mathrel{+}= d\text{cols}[(c, u, v), (n, i, j)].$$
+# $$dx[n, c, is + u - p,\; js + v - p]
+#   \mathrel{+}= d\text{cols}[(c, u, v), (n, i, j)].$$
 #
-# In tinyae it loops only over the $k_h k_w$ kernel offsets $(u, v)$: for one offset, the
-# patches of all images and positions land on one strided slice, added in one NumPy
-# call. Forgetting the `+=` (writing `=`) is the classic bug; the gradient check catches it.
+# In tinyae it loops only over the $k_h k_w$ kernel offsets $(u, v)$: for one offset,
+# the patches of all images and positions land on one strided slice, added in one NumPy
+# call. Forgetting the `+=` (writing `=`) is the classic bug; the gradient check catches
+# it.
 #
 # With $dy$ all ones on the 3×3 example, each pixel receives the sum of the kernel
 # entries that touched it, which is the kernel "painted" at each output position:
@@ -269,15 +284,16 @@ dx = conv.backward(np.ones((1, 1, 2, 2)))
 print("dx =\n", dx[0, 0])
 assert np.array_equal(dx[0, 0], [[1, 3, 2], [4, 10, 6], [3, 7, 4]])
 dY = np.ones((1, 4))                                   # dy as a matrix, like Y
-dcols = W2.T @ dY                                      # every patch's gradient: W2 itself
+# every patch's gradient: W2 itself
+dcols = W2.T @ dY
 print("dcols = W2.T @ dY (one column per patch):\n", dcols)
 assert np.array_equal(col2im(dcols, x.shape, 2), dx)   # added back onto the pixels
 dx_loops, dW_loops, db_loops = conv2d_backward_loops(x, W, np.ones((1, 1, 2, 2)))
 assert np.array_equal(dx, dx_loops) and np.array_equal(conv.grads["W"], dW_loops)
 
 # %% [markdown]
-# **Why "transposed".** A convolution is linear in its input, so for a fixed kernel it is
-# a matrix: flatten the image to a vector $\vec{x}$ and the output to $\vec{y}$, and
+# **Why "transposed".** A convolution is linear in its input, so for a fixed kernel it
+# is a matrix: flatten the image to a vector $\vec{x}$ and the output to $\vec{y}$, and
 # $\vec{y} = A\vec{x}$ for some matrix $A$ (plus the bias). We can build $A$ column by
 # column by convolving each basis image (a single 1 pixel). The chain rule for a matrix
 # product says $\partial L/\partial\vec{x} = A^\top\, \partial L/\partial\vec{y}$, so
@@ -285,14 +301,14 @@ assert np.array_equal(dx, dx_loops) and np.array_equal(conv.grads["W"], dW_loops
 # useful on its own: where $A$ shrinks a 5×5 image to 3×3 (stride 2), $A^\top$ grows 3×3
 # back to 5×5. `ConvTranspose2D` is exactly this map run forward, with learnable
 # weights: the decoder's way back up. Its output size is
-# $H_{out} = (H - 1)s - 2p + k + \text{output\_padding}$, the inverse of the convolution's
-# formula; `output_padding` (less than $s$) picks which of the $s$ input sizes that a
-# stride-$s$ convolution maps to the same output it should return to.
+# $n_H^{out} = (n_H - 1)s - 2p + k + \text{output\_padding}$, the inverse of the
+# convolution's formula; `output_padding` (less than $s$) picks which of the $s$ input
+# sizes that a stride-$s$ convolution maps to the same output it should return to.
 
 # %%
 conv = Conv2D(1, 1, 3, stride=2, padding=1, seed=3)
-A = np.stack([conv.forward(e.reshape(1, 1, 5, 5)).ravel()
-              for e in np.eye(25)], axis=1)                # column j = output of pixel j
+# column j of A: the output of the image whose only nonzero pixel is pixel j
+A = np.stack([conv.forward(e.reshape(1, 1, 5, 5)).ravel() for e in np.eye(25)], axis=1)
 print(f"{conv!r} on 5x5 images is a {A.shape[0]}x{A.shape[1]} matrix A")
 dy = rng.standard_normal((1, 1, 3, 3))
 conv.forward(rng.standard_normal((1, 1, 5, 5)))
@@ -303,7 +319,11 @@ assert np.allclose(dx.ravel(), A.T @ dy.ravel())           # backward = A^T
 assert np.allclose(up.forward(dy).ravel(), A.T @ dy.ravel())   # ConvTranspose2D = A^T
 print("Conv2D.backward(dy) == A.T @ dy == ConvTranspose2D(same W).forward(dy): True")
 
-fig = Figure(figsize=(9, 4.2), layout="constrained")
+# %% [markdown]
+# {numref}`fig-19-conv-matrix` shows $A$ and $A^\top$.
+
+# %% mystnb={"figure": {"caption": "The convolution Conv2D(1 → 1, 3×3, stride 2, padding 1) on 5×5 images as a 9 × 25 matrix A (left), and its transpose (right): the input gradient of the convolution, and the forward map of ConvTranspose2D with the same kernel.", "name": "fig-19-conv-matrix"}}
+fig = Figure(figsize=(8.8, 4.2), layout="constrained")
 ax_a, ax_t = fig.subplots(1, 2, width_ratios=[25, 9])
 lim = np.abs(A).max()
 ax_a.imshow(A, cmap="RdBu_r", vmin=-lim, vmax=lim)
@@ -315,24 +335,23 @@ ax_t.set_title("Aᵀ: Conv2D.backward,\n= ConvTranspose2D forward", fontsize=10)
 ax_t.set_xlabel("input pixel of Aᵀ (3×3)")
 ax_t.set_ylabel("output pixel of Aᵀ (5×5)")
 fig.colorbar(im, ax=[ax_a, ax_t], shrink=0.7, label="weight")
-plots.save_figure(fig, FIGURES / "19_conv_matrix.png")
+plots.save_figure(fig, FIGURES / "19_conv_matrix.png", dpi=100)
 
 # %% [markdown]
 # $A$ is mostly zeros (each output sees at most 9 of the 25 pixels, fewer at the padded
-# border) and its rows repeat the same 9 weights shifted along: weight sharing, seen as a
-# matrix. A Dense layer from 25 to 9
-# would have 225 free weights here; the convolution has 9. `ConvTranspose2D` follows the
-# same strategy in reverse: its forward is `col2im(W2ᵀ @ X)` and its backward is
-# `im2col` followed by matrix products, a plain convolution. Each layer's forward is the
-# other's backward.
+# border) and its rows repeat the same 9 weights shifted along: weight sharing, seen as
+# a matrix. A Dense layer from 25 to 9 would have 225 free weights here; the convolution
+# has 9. `ConvTranspose2D` follows the same strategy in reverse: its forward is
+# `col2im(W2ᵀ @ X)` and its backward is `im2col` followed by matrix products, a plain
+# convolution. Each layer's forward is the other's backward.
 #
 # ## 4. Gradient checks
 #
 # Every layer is checked against centred finite differences in float64 (lesson 6), on a
-# batch of random images, with random weights and biases. `MaxPool2D` passes its gradient
-# to the largest value of each window; at a tie the function has a kink, so its input is
-# drawn without ties. Last, a whole small convolutional autoencoder, from the image to the
-# reconstruction, is checked in one go.
+# batch of random images, with random weights and biases. `MaxPool2D` passes its
+# gradient to the largest value of each window; at a tie the function has a kink, so its
+# input is drawn without ties. Last, a whole small convolutional autoencoder, from the
+# image to the reconstruction, is checked in one go.
 
 # %%
 def randomized(layer):
@@ -350,7 +369,8 @@ tiny_ae = Sequential([
 checks = [
     (randomized(Conv2D(3, 4, 3, stride=2, padding=1)), images),
     (randomized(Conv2D(3, 2, (2, 3), stride=(1, 2))), images),
-    (randomized(ConvTranspose2D(3, 2, 3, stride=2, padding=1, output_padding=1)), images),
+    (randomized(ConvTranspose2D(3, 2, 3, stride=2, padding=1, output_padding=1)),
+     images),
     (MaxPool2D(2), no_ties),
     (MaxPool2D(3, stride=2), no_ties),
     (Upsample2D(2), images),
@@ -370,13 +390,14 @@ for layer, inputs in checks:
 # numbers and are trained with the same loss (squared error per image), optimizer
 # (Adam, learning rate $10^{-3}$), batch size and number of epochs, in float32.
 #
-# - **Dense**: `Autoencoder.deep([64, 128, 8])`, i.e. 64 → 128 → 8 → 128 → 64 (lesson 8).
+# - **Dense**: `Autoencoder.deep([64, 128, 8])`, i.e. 64 → 128 → 8 → 128 → 64 (lesson
+#   8).
 # - **Convolutional**: two convolutions bring the image to 32 channels of 4×4, a Dense
 #   layer maps those 512 numbers to the code, and the decoder mirrors it:
 #   `Conv2D(1→16, k3, p1)` + ReLU → `Conv2D(16→32, k3, s2, p1)` + ReLU (8×8 → 4×4) →
 #   `Flatten` → `Dense(512 → 8)`; then `Dense(8 → 512)` + ReLU → `Reshape((32, 4, 4))` →
-#   `ConvTranspose2D(32→16, k3, s2, p1, op1)` + ReLU (4×4 → 8×8) → `Conv2D(16→1, k3, p1)` →
-#   sigmoid.
+#   `ConvTranspose2D(32→16, k3, s2, p1, op1)` + ReLU (4×4 → 8×8) →
+#   `Conv2D(16→1, k3, p1)` → sigmoid.
 #
 # The two have about the same number of parameters. `Autoencoder` itself expects flat
 # rows, so the convolutional model is a `Sequential` trained with an explicit minibatch
@@ -409,7 +430,8 @@ def error_per_image(net, images):
     net.eval()
     x_hat = net.forward(images)
     net.train()
-    return ta.MSE().forward(x_hat.reshape(len(images), -1), images.reshape(len(images), -1))
+    n = len(images)
+    return ta.MSE().forward(x_hat.reshape(n, -1), images.reshape(n, -1))
 
 
 def train_conv(net, images, epochs, test_images, lr=1e-3, batch_size=64, seed=0):
@@ -422,7 +444,8 @@ def train_conv(net, images, epochs, test_images, lr=1e-3, batch_size=64, seed=0)
         for i in range(0, len(images), batch_size):
             x = images[order[i:i + batch_size]]
             x_hat = net.forward(x)
-            total += loss.forward(x_hat.reshape(len(x), -1), x.reshape(len(x), -1)) * len(x)
+            n = len(x)
+            total += loss.forward(x_hat.reshape(n, -1), x.reshape(n, -1)) * n
             net.backward(loss.backward().reshape(x.shape))
             optimizer.step(net.parameters())
         history["train"].append(total / len(images))
@@ -440,14 +463,15 @@ dense_hist = dense_ae.fit(X_train, loss="mse", optimizer=ta.Adam(1e-3), epochs=E
 # %% [markdown]
 # Parameters count what is *stored*; the arithmetic counts what is *computed*. A Dense
 # layer uses each weight once per image. A convolution uses each weight at every output
-# position: `Conv2D(16→32)` on 8×8 images uses its 4,608 weights at 16 positions. We count
-# the multiply-adds per image from the layers' shapes: $C_{out} H_{out} W_{out} \cdot C k_h
-# k_w$ for a convolution, $C H W \cdot C_{out} k_h k_w$ for a transposed one, $n_{in}
-# n_{out}$ for a Dense layer.
+# position: `Conv2D(16→32)` on 8×8 images uses its 4,608 weights at 16 positions. We
+# count the multiply-adds per image from the layers' shapes:
+# $C_{out} n_H^{out} n_W^{out} \cdot C k_h k_w$ for a convolution,
+# $C n_H n_W \cdot C_{out} k_h k_w$ for a transposed one, $n_{in} n_{out}$ for a Dense
+# layer.
 
 # %%
 def multiply_adds(net, shape):
-    """Multiply-adds per sample of the forward pass, layer by layer from the input shape."""
+    """Multiply-adds per sample of the forward pass, layer by layer from its input."""
     total = 0
     for layer in net.layers:
         if isinstance(layer, ConvTranspose2D):
@@ -465,12 +489,14 @@ def multiply_adds(net, shape):
 
 
 results = {}
+dense_layers = Sequential(dense_ae.encoder.layers + dense_ae.decoder.layers)
 for name, n_params, macs, test_error, seconds in [
         ("dense [64, 128, 8]", dense_ae.n_parameters(),
-         multiply_adds(Sequential(dense_ae.encoder.layers + dense_ae.decoder.layers), (64,)),
-         dense_ae.reconstruction_error(X_test), dense_hist.epoch_time),
+         multiply_adds(dense_layers, (64,)), dense_ae.reconstruction_error(X_test),
+         dense_hist.epoch_time),
         ("convolutional", sum(p.size for p, _ in conv_ae.parameters()),
-         multiply_adds(conv_ae, (1, 8, 8)), conv_hist["test"][-1], conv_hist["seconds"])]:
+         multiply_adds(conv_ae, (1, 8, 8)), conv_hist["test"][-1],
+         conv_hist["seconds"])]:
     results[name] = {"params": n_params, "macs": macs, "test": test_error,
                      "epoch": float(np.median(seconds))}
 baseline = float(np.mean(np.sum((X_test - X_train.mean(axis=0)) ** 2, axis=1)))
@@ -486,19 +512,30 @@ assert conv_hist["train"][-1] < 0.6 * conv_hist["train"][0]       # the conv AE 
 assert conv_r["test"] < 0.6 * baseline and dense_r["test"] < 0.6 * baseline
 assert 0.8 < conv_r["params"] / dense_r["params"] < 1.2           # a fair match
 assert conv_r["macs"] > 5 * dense_r["macs"]                        # ... in storage only
+ratio = conv_r["test"] / dense_r["test"]
+print(f"The convolutional model's test error is {ratio:.2f} times the dense model's;\n"
+      f"it does {conv_r['macs'] / dense_r['macs']:.0f} times the multiply-adds per "
+      f"image and takes {conv_r['epoch'] / dense_r['epoch']:.0f} times as long per "
+      "epoch.")
 if not FAST:   # close, either way round: 0.85 to 1.16 across seeds and epoch counts
-    assert 0.7 < conv_r["test"] / dense_r["test"] < 1.4
+    assert 0.7 < ratio < 1.4
+assert conv_r["epoch"] > 2 * dense_r["epoch"]                     # and slower in NumPy
 
-# %%
+# %% [markdown]
+# {numref}`fig-19-loss-curves` follows both models epoch by epoch.
+
+# %% mystnb={"figure": {"caption": "Squared error per image of the dense and the convolutional autoencoder (code size 8) on the training digits (solid) and the test digits (dashed) after each epoch, on a log scale; the dotted line is the error of always answering the mean training digit.", "name": "fig-19-loss-curves"}}
 fig = Figure(figsize=(8, 4.5), layout="constrained")
 ax = fig.subplots()
 epochs = np.arange(1, EPOCHS + 1)
 ax.plot(epochs, dense_hist.train_loss, "-", color="tab:blue", label="dense, training")
 ax.plot(epochs, dense_hist.val_loss, "--", color="tab:blue", label="dense, test")
-ax.plot(epochs, conv_hist["train"], "-", color="tab:orange", label="convolutional, training")
-ax.plot(epochs, conv_hist["test"], "--", color="tab:orange", label="convolutional, test")
+ax.plot(epochs, conv_hist["train"], "-", color="tab:orange",
+        label="convolutional, training")
+ax.plot(epochs, conv_hist["test"], "--", color="tab:orange",
+        label="convolutional, test")
 ax.axhline(baseline, color="gray", ls=":", lw=1)
-ax.text(epochs[-1], baseline, "mean digit", ha="right", va="bottom", fontsize=8,
+ax.text(epochs[-1], baseline, "mean digit", ha="right", va="bottom", fontsize=9,
         color="gray")
 ax.set_xlabel("epoch")
 ax.set_ylabel("squared error per image")
@@ -506,23 +543,24 @@ ax.set_yscale("log")
 ax.set_title(f"Dense vs convolutional autoencoder, code size {CODE}, 8×8 digits")
 ax.grid(alpha=0.3, which="both")
 ax.legend()
-plots.save_figure(fig, FIGURES / "19_loss_curves.png")
+plots.save_figure(fig, FIGURES / "19_loss_curves.png", dpi=100)
 
 # %% [markdown]
-# On these 8×8 digits the two models end up close: with the same code size and about the
-# same number of parameters, neither wins by much, and which is ahead depends on the seed
-# and the number of epochs (try it). The convolutional model does roughly ten times more
-# arithmetic per image and, in NumPy, takes many times longer per epoch: the im2col
+# On these 8×8 digits the two models end up close (the ratio of their test errors is
+# printed above): with the same code size and about the same number of parameters,
+# neither wins by much, and which is ahead can change with the seed and the number of
+# epochs (exercise 4). The convolutional model does several times more arithmetic per
+# image and, in NumPy, takes several times longer per epoch: the im2col
 # copies and the many small matrix products cost more than the arithmetic. Locality and
 # weight sharing pay off when images are large, which 8×8 is not: a 3×3 kernel already
 # covers a seventh of the image (section 6 counts what happens at 28×28).
 #
 # What did each learn? A convolution's first layer is 16 kernels of 3×3, each slid over
-# the whole image; the dense model's first layer is 128 whole-image filters (we show 16).
-# Both models were built from a seed, so building them again gives their weights at
+# the whole image; the dense model's first layer is 128 whole-image filters (we show
+# 16). Both models were built from a seed, so building them again gives their weights at
 # initialisation, and we can see how far training moved them: we draw the 16 kernels
-# before and after training, and print the relative change $\|W - W_0\| / \|W_0\|$.
-# Then the reconstructions of the same test digits, and the 16 channels of the first
+# before and after training, and print the relative change $\|W - W_0\| / \|W_0\|$. Then
+# the reconstructions of the same test digits, and the 16 channels of the first
 # convolution (after its ReLU) for one test digit.
 
 # %%
@@ -537,62 +575,80 @@ dense_W0 = ta.Autoencoder.deep([64, 128, CODE], seed=0,
                                dtype=np.float32).encoder.layers[0].params["W"]
 change = {"conv": relative_change(kernels, kernels_0),
           "dense": relative_change(dense_W, dense_W0)}
-print(f"first layer moved by {change['conv']:.0%} (conv kernels) and {change['dense']:.0%} "
-      "(dense filters) of its initial size")
-assert change["conv"] < 0.5
+print(f"The first layer moved by {change['conv']:.0%} (conv kernels) and "
+      f"{change['dense']:.0%} (dense filters) of its initial size.")
+assert change["conv"] < 0.5 and change["dense"] > change["conv"]
 
-fig = Figure(figsize=(12, 2.2), layout="constrained")
-axes = fig.subplots(2, 16)
-for j in range(16):
-    scale = max(np.abs(kernels_0[j]).max(), np.abs(kernels[j]).max())
-    for row, K in enumerate((kernels_0, kernels)):
-        axes[row, j].imshow(K[j], cmap="RdBu_r", vmin=-scale, vmax=scale)
-        axes[row, j].set_xticks([])
-        axes[row, j].set_yticks([])
-axes[0, 0].set_ylabel("initial", fontsize=9)
-axes[1, 0].set_ylabel("trained", fontsize=9)
-fig.suptitle(f"The 16 first-layer kernels (3×3) of the convolutional AE, before and after "
-             f"{EPOCHS} epochs (red +, blue −): they moved by {change['conv']:.0%}",
-             fontsize=10)
-plots.save_figure(fig, FIGURES / "19_filters_conv.png")
-plots.plot_filters(dense_ae, image_shape=(8, 8), n=16, path=FIGURES / "19_filters_dense.png",
-                   title="dense AE: 16 of the 128 first-layer filters (8×8)")
+
+# %% [markdown]
+# {numref}`fig-19-filters-conv` and {numref}`fig-19-filters-dense` show the first
+# layers, {numref}`fig-19-reconstructions` the reconstructions and
+# {numref}`fig-19-feature-maps` the feature maps.
+
+# %% mystnb={"figure": {"caption": "The 16 first-layer kernels (3×3) of the convolutional autoencoder at initialisation (left) and after training (right), each pair on its own colour scale (red positive, blue negative).", "name": "fig-19-filters-conv"}}
+fig = Figure(figsize=(8.8, 4.6), layout="constrained")
+panels = fig.subfigures(1, 2, wspace=0.06)
+for panel, K, when in zip(panels, (kernels_0, kernels), ("initial", "trained")):
+    axes = panel.subplots(4, 4)
+    for j, ax in enumerate(axes.ravel()):
+        scale = max(np.abs(kernels_0[j]).max(), np.abs(kernels[j]).max())
+        ax.imshow(K[j], cmap="RdBu_r", vmin=-scale, vmax=scale)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"kernel {j + 1}", fontsize=9)
+    panel.suptitle(f"{when}", fontsize=11)
+fig.suptitle(f"The 16 first-layer kernels (3×3) of the convolutional AE, before and "
+             f"after {EPOCHS} epochs:\nthey moved by {change['conv']:.0%} "
+             "(red +, blue −)", fontsize=11)
+plots.save_figure(fig, FIGURES / "19_filters_conv.png", dpi=100)
+
+# %% mystnb={"figure": {"caption": "Sixteen of the 128 first-layer filters (8×8) of the dense autoencoder, after training.", "name": "fig-19-filters-dense"}}
+fig = plots.plot_filters(
+    dense_ae, image_shape=(8, 8), n=16,
+    path=FIGURES / "19_filters_dense.png",
+    title="dense AE: 16 of the 128 first-layer filters (8×8)")
+
+# %% mystnb={"figure": {"caption": "Ten test digits (top) and their reconstructions by the dense and the convolutional autoencoder, code size 8.", "name": "fig-19-reconstructions"}}
 conv_ae.eval()
 X_conv = conv_ae.forward(img_test[:10]).reshape(10, -1)
 conv_ae.train()
 X_dense = dense_ae.reconstruct(X_test[:10])
-plots.plot_reconstructions(X_test[:10], [X_dense, X_conv], image_shape=(8, 8),
-                           row_labels=["original", "dense AE", "conv AE"],
-                           path=FIGURES / "19_reconstructions.png",
-                           title=f"Test digits and their reconstructions (code size {CODE})")
-maps = conv_ae.layers[1].forward(conv_ae.layers[0].forward(img_test[:1]))[0]  # (16, 8, 8)
-fig = plots.plot_image_grid(np.concatenate([img_test[:1].reshape(1, 64),
-                                            maps.reshape(16, 64) / maps.max()]),
-                            image_shape=(8, 8), ncols=9, path=FIGURES / "19_feature_maps.png",
-                            title="a test digit (first) and the 16 channels of the first "
-                                  "convolution + ReLU")
+fig = plots.plot_reconstructions(
+    X_test[:10], [X_dense, X_conv], image_shape=(8, 8),
+    row_labels=["original", "dense AE", "conv AE"],
+    path=FIGURES / "19_reconstructions.png",
+    title=f"Test digits and their reconstructions (code {CODE})")
+
+# %% mystnb={"figure": {"caption": "A test digit (first tile) and the 16 channels of the first convolution of the trained convolutional autoencoder, after its ReLU, each scaled by the largest value over all channels.", "name": "fig-19-feature-maps"}}
+# the first convolution and its ReLU, on one test digit: (16, 8, 8)
+maps = conv_ae.layers[1].forward(conv_ae.layers[0].forward(img_test[:1]))[0]
+tiles = np.concatenate([img_test[:1].reshape(1, 64), maps.reshape(16, 64) / maps.max()])
+fig = plots.plot_image_grid(tiles, image_shape=(8, 8), ncols=9,
+                            path=FIGURES / "19_feature_maps.png",
+                            title="a test digit (first) and the 16 channels of the "
+                                  "first convolution + ReLU")
 
 # %% [markdown]
 # The kernels barely moved: training changed them by a small fraction of their random
 # start (printed above), and they look much as they did at initialisation. They did not
-# have to change. Sixteen random 3×3 kernels already describe each 3×3 neighbourhood with
-# 16 numbers for its 9 pixels, so little is lost, and the later layers do the work. The
-# dense filters moved further but still look noisy (lesson 8 cleaned them up with weight
-# decay). Do not expect the tidy edge detectors of textbook pictures from a model that
-# does not need them; exercise 6 takes away the spare kernels.
+# have to change. Sixteen random 3×3 kernels already describe each 3×3 neighbourhood
+# with 16 numbers for its 9 pixels, so little is lost, and the later layers do the work.
+# The dense filters moved further but still look noisy (lesson 8 cleaned them up with
+# weight decay). Do not expect the tidy edge detectors of textbook pictures from a model
+# that does not need them; exercise 6 takes away the spare kernels.
 #
 # The feature maps show what a convolution computes: each channel is the digit seen
-# through one kernel, a stroke brightened or dimmed according to how it matches, at every
-# position. A channel can be blank: its kernel gives a negative response everywhere on
-# this digit, and the ReLU sets it to zero.
+# through one kernel, a stroke brightened or dimmed according to how it matches, at
+# every position. A channel can be blank: its kernel gives a negative response
+# everywhere on this digit, and the ReLU sets it to zero.
 #
 # ## 6. What happens with larger images
 #
 # The convolution's weights do not depend on the image size: `Conv2D(16→32, k3)` has
-# 4,640 parameters on 8×8, 28×28 or 1000×1000 images. A Dense layer's do: its first layer
-# has (pixels × hidden units) weights. We build both encoders for three image sizes, with
-# the same recipe as above except that every convolution has stride 2 (8×8 → 4×4 → 2×2
-# would be too small, so for the digits we kept the first stride at 1).
+# 4,640 parameters on 8×8, 28×28 or 1000×1000 images. A Dense layer's do: its first
+# layer has (pixels × hidden units) weights. We build both encoders for three image
+# sizes, with the same recipe as above except that every convolution has stride 2 (8×8 →
+# 4×4 → 2×2 would be too small, so for the digits we kept the first stride at 1).
 
 # %%
 def conv_encoder(shape, code):
@@ -605,7 +661,8 @@ def conv_encoder(shape, code):
     return Sequential(layers + [ta.Dense(out[0], code)])
 
 
-print(f"{'images':<12} {'conv encoder':>13} {'dense encoder':>14}  (parameters, code 32)")
+print(f"{'images':<12} {'conv encoder':>13} {'dense encoder':>14}  "
+      "(parameters, code 32)")
 for shape in [(1, 8, 8), (1, 28, 28), (3, 32, 32)]:
     n_conv = sum(p.size for p, _ in conv_encoder(shape, 32).parameters())
     n_dense = sum(p.size for p, _ in Sequential([ta.Dense(int(np.prod(shape)), 256),
@@ -614,16 +671,16 @@ for shape in [(1, 8, 8), (1, 28, 28), (3, 32, 32)]:
     assert n_conv < n_dense
 
 # %% [markdown]
-# In the convolutional encoder, almost all parameters sit in the last Dense layer (from the
-# 32 small maps to the code), and the convolutions stay at a few thousand however large
-# the images get. `tinyae.load_cifar10` reads the 3×32×32 colour images of CIFAR-10 (the
-# binary version) and `tinyae.load_images(folder, size=...)` your own pictures, both in
-# this $(N, C, H, W)$ layout.
+# In the convolutional encoder, almost all parameters sit in the last Dense layer (from
+# the 32 small maps to the code), and the convolutions stay at a few thousand however
+# large the images get. `tinyae.load_cifar10` reads the 3×32×32 colour images of
+# CIFAR-10 (the binary version) and `tinyae.load_images(folder, size=...)` your own
+# pictures, both in this $(N, C, n_H, n_W)$ layout.
 #
 # ## 7. MNIST: 28×28 digits
 #
-# If you have the MNIST files (lesson 10: set `TINYAE_MNIST`), we repeat the comparison on
-# 28×28 digits with a code of 32 numbers: the convolutional model with two stride-2
+# If you have the MNIST files (lesson 10: set `TINYAE_MNIST`), we repeat the comparison
+# on 28×28 digits with a code of 32 numbers: the convolutional model with two stride-2
 # convolutions (28 → 14 → 7), mirrored with two transposed convolutions, against
 # `Autoencoder.deep([784, 256, 32])`. Training on a subset for a few epochs, because
 # convolutions in NumPy are slow. Without the files this section is skipped.
@@ -647,49 +704,58 @@ def conv_autoencoder_28(code, seed=0):
         Flatten(), ta.Dense(32 * 7 * 7, code, "glorot", g, f32),
         ta.Dense(code, 32 * 7 * 7, "he", g, f32), ta.ReLU(), Reshape((32, 7, 7)),
         ConvTranspose2D(32, 16, 3, 2, 1, 1, seed=g, dtype=f32), ta.ReLU(),
-        ConvTranspose2D(16, 1, 3, 2, 1, 1, init="glorot", seed=g, dtype=f32), ta.Sigmoid()])
+        ConvTranspose2D(16, 1, 3, 2, 1, 1, init="glorot", seed=g, dtype=f32),
+        ta.Sigmoid()])
 
 
 if have_mnist:
     n_train, n_test, mnist_epochs = (1_000, 500, 1) if FAST else (12_000, 2_000, 6)
     M_train, M_test = mnist_train[:n_train], mnist_test[:n_test]
     mnist_conv = conv_autoencoder_28(32)
-    mnist_conv_hist = train_conv(mnist_conv, M_train.reshape(-1, 1, 28, 28), mnist_epochs,
-                                 M_test.reshape(-1, 1, 28, 28))
+    mnist_conv_hist = train_conv(mnist_conv, M_train.reshape(-1, 1, 28, 28),
+                                 mnist_epochs, M_test.reshape(-1, 1, 28, 28))
     mnist_dense = ta.Autoencoder.deep([784, 256, 32], seed=0, dtype=np.float32)
     mnist_dense_hist = mnist_dense.fit(M_train, loss="mse", optimizer=ta.Adam(1e-3),
-                                       epochs=mnist_epochs, batch_size=64, seed=0, verbose=0)
+                                       epochs=mnist_epochs, batch_size=64, seed=0,
+                                       verbose=0)
     n_conv = sum(p.size for p, _ in mnist_conv.parameters())
     print(f"MNIST, {n_train:,} training images, {mnist_epochs} epochs, code 32")
-    print(f"dense [784, 256, 32]: {mnist_dense.n_parameters():>8,} parameters, test error "
-          f"{mnist_dense.reconstruction_error(M_test):.2f}, "
+    print(f"dense [784, 256, 32]: {mnist_dense.n_parameters():>8,} parameters, "
+          f"test error {mnist_dense.reconstruction_error(M_test):.2f}, "
           f"{np.median(mnist_dense_hist.epoch_time):.1f} s/epoch")
-    print(f"convolutional       : {n_conv:>8,} parameters, test error "
-          f"{mnist_conv_hist['test'][-1]:.2f}, {np.median(mnist_conv_hist['seconds']):.1f} "
-          "s/epoch")
-    mnist_conv.eval()
-    plots.plot_reconstructions(
-        M_test[:10], [mnist_dense.reconstruct(M_test[:10]),
-                      mnist_conv.forward(M_test[:10].reshape(-1, 1, 28, 28)).reshape(10, -1)],
-        row_labels=["original", "dense AE", "conv AE"], path=FIGURES / "19_mnist.png",
-        title="MNIST test digits, code size 32")
+    print(f"convolutional       : {n_conv:>8,} parameters, "
+          f"test error {mnist_conv_hist['test'][-1]:.2f}, "
+          f"{np.median(mnist_conv_hist['seconds']):.1f} s/epoch")
     assert n_conv < mnist_dense.n_parameters()
     assert mnist_conv_hist["train"][-1] < mnist_conv_hist["train"][0]
+
+# %% [markdown]
+# {numref}`fig-19-mnist` shows ten MNIST test digits through both models.
+
+# %% mystnb={"figure": {"caption": "Ten MNIST test digits (top) and their reconstructions by the dense and the convolutional autoencoder, code size 32.", "name": "fig-19-mnist"}}
+if have_mnist:
+    mnist_conv.eval()
+    by_conv = mnist_conv.forward(M_test[:10].reshape(-1, 1, 28, 28)).reshape(10, -1)
+    plots.plot_reconstructions(
+        M_test[:10], [mnist_dense.reconstruct(M_test[:10]), by_conv],
+        row_labels=["original", "dense AE", "conv AE"], path=FIGURES / "19_mnist.png",
+        title="MNIST test digits, code size 32")
 
 # %% [markdown]
 # ## Summary
 #
 # - A convolution slides one small kernel over the image:
 #   $y[n,o,i,j] = b[o] + \sum_{c,u,v} W[o,c,u,v]\, x_p[n,c,is+u,js+v]$, with output size
-#   $\lfloor (H + 2p - k)/s \rfloor + 1$. Locality and weight sharing make it translation
-#   equivariant, and its parameter count independent of the image size.
+#   $\lfloor (n_H + 2p - k)/s \rfloor + 1$. Locality and weight sharing make it
+#   translation equivariant, and its parameter count independent of the image size.
 # - **im2col** cuts the patches into the columns of a matrix, so the whole layer is one
-#   matrix product $W_2\,\text{cols} + b$: a Dense layer applied to every patch. It gives
-#   the same numbers as the loops, hundreds of times faster.
+#   matrix product $W_2\,\text{cols} + b$: a Dense layer applied to every patch. It
+#   gives the same numbers as the loops, hundreds of times faster.
 # - The backward pass is Dense's on the patches, $dW_2 = dY\,\text{cols}^\top$,
-#   $d\text{cols} = W_2^\top dY$, then **col2im** adds the overlapping patch gradients back
-#   onto the pixels. As matrices, the convolution is $A$ and its input gradient is $A^\top$:
-#   a transposed convolution, which `ConvTranspose2D` runs forward to upsample in a decoder.
+#   $d\text{cols} = W_2^\top dY$, then **col2im** adds the overlapping patch gradients
+#   back onto the pixels. As matrices, the convolution is $A$ and its input gradient is
+#   $A^\top$: a transposed convolution, which `ConvTranspose2D` runs forward to upsample
+#   in a decoder.
 # - Every layer (`Conv2D`, `ConvTranspose2D`, `MaxPool2D`, `Upsample2D`, `Flatten`,
 #   `Reshape`) and a whole convolutional autoencoder pass the float64 gradient check.
 # - On 8×8 digits a convolutional autoencoder matches a dense one of the same size, at
@@ -704,11 +770,12 @@ if have_mnist:
 # 2. Build the matrix $A$ of section 3 for stride 1 and padding 1 on 5×5 images. What
 #    shape is it, and why does $A^\top$ now map 5×5 to 5×5?
 # 3. Replace `+=` by `=` in a copy of `col2im` and run `check_module` on a `Conv2D` with
-#    stride 1. Which row of the report fails, and why do the weight gradients still pass?
+#    stride 1. Which row of the report fails, and why do the weight gradients still
+#    pass?
 # 4. Train both autoencoders of section 5 with three seeds and 120 epochs. Is the
 #    difference in test error larger than the spread between seeds?
-# 5. Replace the stride-2 convolution of the encoder by a stride-1 convolution followed by
-#    `MaxPool2D(2)`, and the transposed convolution of the decoder by `Upsample2D(2)`
+# 5. Replace the stride-2 convolution of the encoder by a stride-1 convolution followed
+#    by `MaxPool2D(2)`, and the transposed convolution of the decoder by `Upsample2D(2)`
 #    followed by a `Conv2D`. Compare the test error and the time per epoch.
 # 6. Give the first layer 4 kernels instead of 16 (fewer numbers than the 9 pixels of a
 #    patch). Do the kernels move further from their start? What do they look like now?
