@@ -78,6 +78,9 @@ html_theme_options = {
     "use_repository_button": False,
 }
 html_last_updated_fmt = None
+# Light by default: the figures are drawn on white. An empty default makes the theme log
+# an error in the console on every page.
+html_context = {"default_mode": "light"}
 # Layout (docs/_static/tinyae.css): an 880 px text column at a 1280 px window, 88
 # characters of code without a scrollbar, output that wraps, equations that never clip.
 html_css_files = ["tinyae.css"]

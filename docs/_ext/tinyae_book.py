@@ -335,19 +335,19 @@ def api_module_page(module, names):
 
     exported = exported_modules()
     out = [".. " + HEADER[5:-4], ""] + _rst_title(f"``{module}``")
-    if module in exported:
-        # the module is a name of the package: every public member, under its real path
-        out += [f"Exported as ``ta.{exported[module]}``" + (
-            "; " + ", ".join(f"``ta.{name}``" for name in names) + " also as names of the "
-            "package." if names else "."), "",
-            f".. automodule:: {module}", "   :members:", ""]
-        return "\n".join(out)
     out += [f".. automodule:: {module}", "   :no-members:", "   :no-index:", ""]
     for name in names:
         kind = "autoclass" if inspect.isclass(getattr(tinyae, name)) else "autofunction"
         out += [f".. {kind}:: tinyae.{name}"]
         if kind == "autoclass":
             out += ["   :members:"]
+        out += [""]
+    if module in exported:
+        # the module itself is a name of the package: its other public members follow
+        out += _rst_title(f"The rest of ``ta.{exported[module]}``", "-")
+        out += [f".. automodule:: {module}", "   :members:"]
+        if names:
+            out += [f"   :exclude-members: {', '.join(names)}"]
         out += [""]
     return "\n".join(out)
 

@@ -87,9 +87,9 @@ def page_problems(html):
         lines = output_length(cell)
         if lines > MAX_OUTPUT_LINES:
             first = cell.select_one("div.cell_output pre").get_text().strip().split("\n")[0]
-            problems.append(("long output", f"code cell {number} prints {lines} lines (over "
-                                            f"{MAX_OUTPUT_LINES}; tag it {LONG_OUTPUT_TAG!r} "
-                                            f"if that is meant), starting \u00ab{first[:60]}\u00bb"))
+            problems.append(("long output", (
+                f"code cell {number} prints {lines} lines (over {MAX_OUTPUT_LINES}; tag it "
+                f"{LONG_OUTPUT_TAG!r} if that is meant), starting \u00ab{first[:60]}\u00bb")))
     return problems
 
 

@@ -14,10 +14,11 @@ formulas are written the way Markdown and MyST write them, and this hook (Sphinx
 
 Nothing inside a ``literal`` in double backticks, after ``>>>`` or in a ``::`` literal
 block is touched. TeX needs backslashes, and ``"\\frac"`` in a normal string is a form
-feed followed by ``rac`` (likewise ``\\theta``, ``\\beta``, ``\\rho``, ``\\nabla``): a
-docstring with TeX is written ``r\"\"\"...\"\"\"``. A formula holding such a control
-character is reported as a warning naming the object. Unicode letters (σ, μ, Σ) work
-inside TeX too; MathJax typesets them.
+feed followed by ``rac`` (likewise ``\\beta``, ``\\rho``, ``\\vec``; ``\\theta`` and
+``\\nabla`` lose their letter to a tab and a newline): a docstring with TeX is written
+``r\"\"\"...\"\"\"``. A docstring holding a control character is reported as a
+warning naming the object. Unicode letters (σ, μ, Σ) work inside TeX too; MathJax
+typesets them.
 """
 
 import re
@@ -87,17 +88,16 @@ def convert(lines):
 
 
 def render_math(app, what, name, obj, options, lines):
-    """``autodoc-process-docstring``: rewrite the lines in place; warn on broken TeX."""
-    converted, formulas = convert(lines)
-    lines[:] = converted
-    for formula in formulas:
-        if CONTROL.search(formula):
-            from sphinx.util import logging
+    """``autodoc-process-docstring``: rewrite the lines in place; warn on a lost backslash."""
+    lost = [line for line in lines if CONTROL.search(line)]
+    lines[:] = convert(lines)[0]
+    if lost:
+        from sphinx.util import logging
 
-            logging.getLogger(__name__).warning(
-                f"{name}: a formula holds a control character ({formula!r}): a backslash "
-                "in a normal string (\\f, \\t, \\b, \\r, \\v, \\a) is not TeX; write the "
-                "docstring as r\"\"\"...\"\"\"", type="tinyae", subtype="docmath")
+        logging.getLogger(__name__).warning(
+            f"{name}: the docstring holds a control character ({lost[0].strip()!r}): a "
+            "backslash in a normal string (\\f, \\b, \\r, \\v, \\a) is not TeX; write "
+            "the docstring as r\"\"\"...\"\"\"", type="tinyae", subtype="docmath")
 
 
 def setup(app):
