@@ -72,6 +72,8 @@ const MIN_COLUMN = arguments[0];
   for (const el of main.querySelectorAll("*")) {
     const rect = el.getBoundingClientRect();
     if (rect.width === 0 || rect.height === 0 || inside(el)) continue;
+    // MathJax's copy of each formula for screen readers is drawn off-screen, clipped
+    if (el.closest("mjx-assistive-mml")) continue;
     if (getComputedStyle(el).position === "fixed") continue;
     if (rect.right > right + 1 || rect.left < left - 1) {
       flagged.add(el);

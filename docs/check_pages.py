@@ -42,7 +42,8 @@ LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:", "chrome:", "chrome-extensi
                  "devtools:")
 SKIPPED = ("search.html", "genindex.html", "py-modindex.html")
 # Five pages people look at: a lesson, the densest math, an exercise, a guide, the API.
-SCREENSHOT_PAGES = ("lessons/01_*.html", "lessons/18_*.html",
+# A "#fragment" starts the picture at that section (at the top when it is not found).
+SCREENSHOT_PAGES = ("lessons/01_*.html", "lessons/18_*.html#batchnorm-s-backward-pass-step-by-step",
                     "exercises/ex10_*.html", "pytorch.html", "reference/*normalization*.html")
 SCREENSHOT_HEIGHT = 2400  # px: the top of each page, where its layout shows
 
@@ -136,10 +137,20 @@ def screenshot(driver, url, path, height=SCREENSHOT_HEIGHT):
         "const done = arguments[0];"
         "(window.MathJax && MathJax.startup ? MathJax.startup.promise : Promise.resolve())"
         ".then(() => done(), () => done());")
-    full = driver.execute_script("return document.documentElement.scrollHeight")
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": WINDOW[0], "height": min(full, height), "scale": 1}})
+    top = driver.execute_script(
+        "const el = location.hash && document.getElementById(location.hash.slice(1));"
+        "return el ? Math.max(0, el.getBoundingClientRect().top + scrollY - 70) : 0;")
+    full = driver.execute_script("return document.documentElement.scrollHeight") - top
+    # a window as tall as the picture, so that the sticky sidebars are drawn all the way
+    metrics = {"width": WINDOW[0], "deviceScaleFactor": 1, "mobile": False}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {**metrics, "height": min(full, height)})
+    try:
+        driver.execute_script(f"window.scrollTo(0, {top})")
+        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+    finally:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {**metrics, "height": WINDOW[1]})
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(base64.b64decode(shot["data"]))
 
@@ -169,13 +180,15 @@ def check_site(html_dir, pages=None, screenshots=None, screenshot_pages=SCREENSH
                 log(f"     {kind}: {detail}")
         if screenshots:
             for pattern in screenshot_pages:
+                pattern, _, fragment = pattern.partition("#")
                 found = sorted(html_dir.glob(pattern))
                 if not found:
                     log(f"no page matches {pattern} for a screenshot")
                     continue
                 out = Path(screenshots) / (found[0].relative_to(html_dir).as_posix()
                                            .replace("/", "__").replace(".html", ".png"))
-                screenshot(driver, found[0].as_uri(), out)
+                url = found[0].as_uri() + (f"#{fragment}" if fragment else "")
+                screenshot(driver, url, out)
                 log(f"screenshot {out}")
     return results
 

@@ -334,7 +334,7 @@ def api_module_page(module, names):
     import tinyae
 
     exported = exported_modules()
-    out = [".. " + HEADER[5:-4], ""] + _rst_title(f"``{module}``")
+    out = [".. " + HEADER[5:-4], ""] + _rst_title(module)
     out += [f".. automodule:: {module}", "   :no-members:", "   :no-index:", ""]
     for name in names:
         kind = "autoclass" if inspect.isclass(getattr(tinyae, name)) else "autofunction"

@@ -17,11 +17,11 @@ The layer keeps running statistics for eval mode, updated in train mode with
 PyTorch's convention (the *unbiased* variance, 1/(N - 1), for the running one),
 where m is the momentum:
 
-    $$ \text{running\_mean} ← (1 - m)\,\text{running\_mean} + m\,μ $$
-    $$ \text{running\_var} ← (1 - m)\,\text{running\_var} + m\,σ^2 \frac{N}{N - 1} $$
+    $$ \text{running_mean} ← (1 - m)\,\text{running_mean} + m\,μ $$
+    $$ \text{running_var} ← (1 - m)\,\text{running_var} + m\,σ^2 \frac{N}{N - 1} $$
 
 In eval mode the running statistics take the place of $μ$ and $σ^2$, and are not
-changed: $y = γ\,(x - \text{running\_mean}) / \sqrt{\text{running\_var} + ε} + β$.
+changed: $y = γ\,(x - \text{running_mean}) / \sqrt{\text{running_var} + ε} + β$.
 
 Task (two functions)
 --------------------
