@@ -12,6 +12,13 @@ const MIN_COLUMN = arguments[0];
     return `<${el.tagName.toLowerCase()}${cls.length ? "." + cls.join(".") : ""}>` +
            (section ? ` in #${section.id}` : "") + (text ? ` \u00ab${text.slice(0, 70)}\u00bb` : "");
   };
+  const main = document.querySelector("article.bd-article") ||
+               document.querySelector('[role="main"]') || document.body;
+  const style = getComputedStyle(main);
+  const box = main.getBoundingClientRect();
+  const left = box.left + parseFloat(style.paddingLeft);
+  const right = box.right - parseFloat(style.paddingRight);
+  const column = Math.round(right - left);
   // images: lazy ones are made eager, then every image must load
   const images = Array.from(document.images);
   for (const img of images) { if (img.loading === "lazy") img.loading = "eager"; }
@@ -20,14 +27,25 @@ const MIN_COLUMN = arguments[0];
     setTimeout(ok, 10000);
   })));
   for (const img of images) {
-    if (!(img.naturalWidth > 0)) problems.push(["image", `not loaded: ${img.getAttribute("src")}`]);
+    if (!(img.naturalWidth > 0)) {
+      problems.push(["image", `not loaded: ${img.getAttribute("src")}`]);
+      continue;
+    }
+    // shown at its natural size, or the column's width when it is wider (unless the page
+    // asks for another size)
+    const sized = img.hasAttribute("width") || img.style.width || img.hasAttribute("height");
+    const boxed = img.closest("table, .admonition, li, .sd-card, figure.margin, aside");
+    const shown = img.getBoundingClientRect().width;
+    if (!sized && !boxed && main.contains(img) && shown > 0 &&
+        shown < Math.min(img.naturalWidth, column) - 2) {
+      problems.push(["image", `shown ${Math.round(shown)} px wide, natural ${img.naturalWidth} px ` +
+                     `in a ${column} px column: ${img.getAttribute("src")}`]);
+    }
   }
   // math: wait for MathJax to finish typesetting
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     try { await MathJax.startup.promise; } catch (e) { problems.push(["math", `MathJax failed: ${e}`]); }
   }
-  const main = document.querySelector("article.bd-article") ||
-               document.querySelector('[role="main"]') || document.body;
   for (const el of main.querySelectorAll(".math")) {
     if (!el.querySelector("mjx-container")) problems.push(["math", `not typeset: ${describe(el)}`]);
   }
@@ -61,11 +79,6 @@ const MIN_COLUMN = arguments[0];
                                describe(node.parentElement)]);
   }
   // layout: the column, then anything wider than it or scrolling sideways inside it
-  const style = getComputedStyle(main);
-  const box = main.getBoundingClientRect();
-  const left = box.left + parseFloat(style.paddingLeft);
-  const right = box.right - parseFloat(style.paddingRight);
-  const column = Math.round(right - left);
   if (column < MIN_COLUMN) problems.push(["column", `the text column is ${column} px, under ${MIN_COLUMN} px`]);
   const flagged = new Set();
   const inside = (el) => { for (let p = el.parentElement; p; p = p.parentElement) if (flagged.has(p)) return true; return false; };

@@ -84,3 +84,4 @@ html_context = {"default_mode": "light"}
 # Layout (docs/_static/tinyae.css): an 880 px text column at a 1280 px window, 88
 # characters of code without a scrollbar, output that wraps, equations that never clip.
 html_css_files = ["tinyae.css"]
+html_js_files = ["tinyae.js"]         # a display equation slightly too wide is set smaller

@@ -57,6 +57,13 @@ PAGES = {
 
         ![a figure](gone.png)
         """,
+    "shrunk_image": """
+        # A figure squeezed below its natural size
+
+        ```{raw} html
+        <p style="width: 200px"><img src="_images/figure.png" alt="squeezed"></p>
+        ```
+        """,
     "bad_math": """
         # A formula MathJax cannot typeset
 
@@ -145,6 +152,12 @@ def test_a_missing_image_fails(planted_site):
     problems, _ = planted_site["missing_image"]
     assert "image" in kinds(planted_site, "missing_image")
     assert any("gone.png" in detail for kind, detail in problems if kind == "image")
+
+
+def test_a_figure_shown_smaller_than_it_is_fails(planted_site):
+    problems, _ = planted_site["shrunk_image"]
+    assert kinds(planted_site, "shrunk_image") == {"image"}
+    assert any("natural 400 px" in detail for _, detail in problems)
 
 
 def test_a_formula_mathjax_cannot_typeset_fails(planted_site):
