@@ -193,3 +193,40 @@ def test_ex10_derivation_is_three_display_equations():
     _, statement = book.exercise_statement(path)
     derive = statement.split("Derive\n------", 1)[1]
     assert derive.count("$$") == 6  # three displays, each opened and closed
+
+
+def test_docstring_math_reaches_the_page_through_autodoc_and_napoleon(tmp_path):
+    """A NumPy-style docstring with $...$ and $$...$$, built with the book's hooks."""
+    pytest.importorskip("sphinx", reason="the build check needs Sphinx (docs extra)")
+    (tmp_path / "planted_module.py").write_text(textwrap.dedent('''
+        def dense(x, W, b):
+            r"""A dense layer, $y = xW + b$.
+
+            Parameters
+            ----------
+            x : ndarray
+                The batch, $N$ rows.
+
+            Forward
+            -------
+            $$ y_{nj} = \\sum_i x_{ni} W_{ij} + b_j $$
+            """
+        '''))
+    (tmp_path / "conf.py").write_text(textwrap.dedent(f"""
+        import sys
+        sys.path[:0] = [{str(tmp_path)!r}, {str(REPO / 'docs' / '_ext')!r}]
+        extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.mathjax",
+                      "tinyae_docmath"]
+        napoleon_custom_sections = ["Forward"]
+        exclude_patterns = ["_build"]
+        """))
+    (tmp_path / "index.rst").write_text("API\n===\n\n.. autofunction:: planted_module.dense\n")
+    result = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-E", "-W", "-b", "html",
+                             str(tmp_path), str(tmp_path / "_build")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "_build" / "index.html").read_text(encoding="utf-8")
+    assert r"\(y = xW + b\)" in html and r"\(N\)" in html
+    assert r'<div class="math notranslate nohighlight">' in html
+    assert r"y_{nj} = \sum_i x_{ni} W_{ij} + b_j" in html
+    assert "$" not in html.split("<body", 1)[1]
