@@ -132,14 +132,15 @@ def screenshot(driver, url, path, height=SCREENSHOT_HEIGHT):
     """The top of a page, 1280 px wide, at most ``height`` px tall, as a PNG."""
     import base64
 
+    url, _, fragment = url.partition("#")  # scrolled to by hand: a :target is highlighted
     driver.get(url)
     driver.execute_async_script(
         "const done = arguments[0];"
         "(window.MathJax && MathJax.startup ? MathJax.startup.promise : Promise.resolve())"
         ".then(() => done(), () => done());")
     top = driver.execute_script(
-        "const el = location.hash && document.getElementById(location.hash.slice(1));"
-        "return el ? Math.max(0, el.getBoundingClientRect().top + scrollY - 70) : 0;")
+        "const el = arguments[0] && document.getElementById(arguments[0]);"
+        "return el ? Math.max(0, el.getBoundingClientRect().top + scrollY - 70) : 0;", fragment)
     full = driver.execute_script("return document.documentElement.scrollHeight") - top
     # a window as tall as the picture, so that the sticky sidebars are drawn all the way
     metrics = {"width": WINDOW[0], "deviceScaleFactor": 1, "mobile": False}

@@ -363,7 +363,7 @@ def api_index():
     exported = exported_modules()
     for module, names in api_groups():
         shown = [f"`ta.{exported[module]}` (module)"] if module in exported else []
-        shown += [f"`{name}`" for name in names]
+        shown += [f"{{py:obj}}`~tinyae.{name}`" for name in names]  # linked to its entry
         out.append(f"| {{doc}}`{module} <{module}>` | {_first_line(module).replace('|', '/')} | "
                    f"{', '.join(shown)} |")
     out += ["", "```{toctree}", ":hidden:", ""]
