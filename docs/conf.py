@@ -30,6 +30,8 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx_togglebutton",      # admonitions with :class: dropdown (hints, solutions)
     "tinyae_book",
+    "tinyae_docmath",           # $...$ and $$...$$ in docstrings -> math
+    "tinyae_checks",            # fails the build on what a page must not show
 ]
 
 # ----- math, offline --------------------------------------------------------------------
@@ -38,10 +40,11 @@ extensions = [
 # package's own extension is not loaded: it does not declare itself safe for parallel
 # reading, and -j 2 halves the build.)
 _MATHJAX = Path(importlib.util.find_spec("sphinx-mathjax-offline").origin).parent / "static"
-html_static_path = [str(_MATHJAX)]
+html_static_path = [str(_MATHJAX), "_static"]
 mathjax_path = "mathjax/tex-chtml.js"
 
-exclude_patterns = ["_build", "_ext", "README.md", "conf.py", "screenshots.py",
+exclude_patterns = ["_build", "_ext", "_static", "README.md", "conf.py", "screenshots.py",
+                    "check_pages.py",
                     "**/syllabus.inc", "Thumbs.db", ".DS_Store"]
 
 # ----- MyST and the lessons ----------------------------------------------------------
@@ -59,6 +62,7 @@ nb_merge_streams = True
 # ----- API reference --------------------------------------------------------------------
 autodoc_default_options = {"member-order": "bysource"}
 autodoc_typehints = "none"           # the docstrings state types and shapes
+autodoc_preserve_defaults = True     # dtype=np.float64 as written, not <class 'numpy.float64'>
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
@@ -74,3 +78,10 @@ html_theme_options = {
     "use_repository_button": False,
 }
 html_last_updated_fmt = None
+# Light by default: the figures are drawn on white. An empty default makes the theme log
+# an error in the console on every page.
+html_context = {"default_mode": "light"}
+# Layout (docs/_static/tinyae.css): an 880 px text column at a 1280 px window, 88
+# characters of code without a scrollbar, output that wraps, equations that never clip.
+html_css_files = ["tinyae.css"]
+html_js_files = ["tinyae.js"]         # a display equation slightly too wide is set smaller

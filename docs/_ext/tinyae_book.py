@@ -12,8 +12,10 @@ the tests run.
 * **Exercises.** Each ``lessons/exercises/exNN_*.py`` becomes a page with its statement
   (the module docstring), the file the reader edits, and how ``tinyae check`` grades it.
   The solutions in ``lessons/solutions/`` are never read.
-* **API reference.** One entry for every name in ``tinyae.__all__``, grouped by the
-  module that defines it (:func:`api_page`).
+* **API reference.** One page per module (:func:`api_pages`): every name in
+  ``tinyae.__all__`` on the page of the module that defines it (``obj.__module__``),
+  and an index page linking them. Formulas in docstrings are typeset by
+  ``tinyae_docmath``.
 * **Offline math.** MathJax is bundled (``sphinx-mathjax-offline``); the build fails if
   any page still points at a CDN (:func:`check_no_cdn`).
 """
@@ -146,25 +148,72 @@ def read_lesson(text):
 
 
 # ----- exercises ---------------------------------------------------------------------------
+# A linter pragma means nothing to a reader: "import numpy as np  # noqa: F401  (you will
+# need it)" is shown as "import numpy as np  # you will need it".
+_PRAGMA = re.compile(r"#\s*noqa(?::\s*[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)?\s*")
+
+
+def without_pragmas(code):
+    """Python source with its ``# noqa`` comments removed, the explanation kept."""
+    lines = []
+    for line in code.splitlines():
+        line = _PRAGMA.sub("# ", line).rstrip()
+        line = re.sub(r"#\s*\((.*)\)$", r"# \1", line)
+        lines.append(re.sub(r"\s*#$", "", line))
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+def display_math_for_markdown(text):
+    """A docstring's ``$$`` displays, written indented for the terminal, for Markdown.
+
+    Four spaces of indentation make a Markdown code block, so a display's lines lose
+    four (a display inside a numbered item keeps the item's three).
+    """
+    out, inside = [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        opens = stripped.startswith("$$")
+        if inside or opens:
+            if line.startswith("    "):
+                line = line[4:]
+            closes_here = stripped.endswith("$$") and (inside or len(stripped) > 2)
+            if opens and not inside:
+                inside = not closes_here
+            elif inside and stripped.endswith("$$"):
+                inside = False
+        out.append(line)
+    return "\n".join(out)
+
+
+def exercise_statement(path):
+    """``(title, statement)`` from an exercise's docstring, the statement in Markdown.
+
+    The docstring's own "Check your answer" section is left out: the page has its own.
+    """
+    docstring = ast.get_docstring(ast.parse(Path(path).read_text(encoding="utf-8")), clean=True)
+    if not docstring:
+        raise ValueError(f"{path}: an exercise states its task in the module docstring")
+    title, _, statement = docstring.partition("\n")
+    statement = re.split(r"^Check your answer\n-+$", statement, flags=re.MULTILINE)[0]
+    return title.strip().rstrip("."), display_math_for_markdown(statement.strip())
+
+
 def exercise_page(path):
     """Markdown for one exercise: its statement, the file to edit, how to check it."""
     path = Path(path)
     source = path.read_text(encoding="utf-8")
     module = ast.parse(source)
-    docstring = ast.get_docstring(module, clean=True)
-    if not docstring:
-        raise ValueError(f"{path}: an exercise states its task in the module docstring")
-    title, _, statement = docstring.partition("\n")
-    after_docstring = module.body[0].end_lineno + 1
+    title, statement = exercise_statement(path)
+    code = "\n".join(source.splitlines()[module.body[0].end_lineno:])
     functions = [node.name for node in module.body if isinstance(node, ast.FunctionDef)]
     relative = path.relative_to(REPO).as_posix()
     names = ", ".join(f"`{name}`" for name in functions)
     first = functions[0] if functions else "my_function"
     return "\n".join([
         HEADER,
-        f"# {title.strip().rstrip('.')}",
+        f"# {title}",
         "",
-        statement.strip(),
+        statement,
         "",
         "## The file you edit",
         "",
@@ -173,9 +222,8 @@ def exercise_page(path):
         "which is how the checker finds your function. Below the statement above, the "
         "file holds:",
         "",
-        f"```{{literalinclude}} ../../{relative}",
-        ":language: python",
-        f":lines: {after_docstring}-",
+        "```python",
+        without_pragmas(code).rstrip("\n"),
         "```",
         "",
         "## How `tinyae check` grades it",
@@ -198,7 +246,8 @@ def exercise_page(path):
         "```",
         "",
         "[Lesson 11](../lessons/11_exercises_checking_gradients) walks through one exercise, "
-        "a wrong attempt, the checker's diagnosis and the fix.",
+        "a wrong attempt, the checker's diagnosis and the fix. The reference solutions, for "
+        "instructors, are in `lessons/solutions/`.",
         "",
     ])
 
@@ -206,8 +255,8 @@ def exercise_page(path):
 def exercises_index():
     rows = []
     for path in exercise_files():
-        title = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))).split("\n")[0]
-        rows.append(f"| [{path.stem[:4]}]({path.stem}) | {title.strip().rstrip('.')} |")
+        title, _ = exercise_statement(path)
+        rows.append(f"| [{path.stem[:4]}]({path.stem}) | {title} |")
     return "\n".join([
         HEADER,
         "# Exercises",
@@ -234,56 +283,101 @@ def exercises_index():
 
 
 # ----- API reference ---------------------------------------------------------------------------
-MODULE_ORDER = ("module", "layers", "activations", "losses", "model", "normalization", "conv",
-                "regularizers", "vae", "classifier", "optim", "train", "schedules", "datasets",
-                "images", "pca", "io", "backend", "errors")
-
-
 def api_groups():
-    """``[(module, [public names defined there])]`` for ``tinyae.__all__``; submodules last."""
+    """``[(module path, [public names defined there])]`` for ``tinyae.__all__``.
+
+    The module of a name is where it is defined (``obj.__module__``), so the reference
+    follows the package's layout as it is, whatever it becomes. A module exported as a
+    name of the package (``ta.gradcheck``) is a group of its own, under its real path
+    (``obj.__name__``), with the names defined there. Groups are in module-path order,
+    which keeps a sub-package's modules together.
+    """
     import inspect
 
     import tinyae
 
-    groups, submodules = {}, []
+    groups = {}
     for name in tinyae.__all__:
         obj = getattr(tinyae, name)
-        if inspect.ismodule(obj):
-            submodules.append(name)
-        else:
-            groups.setdefault(obj.__module__, []).append(name)
-    order = {module: i for i, module in enumerate(MODULE_ORDER)}
-    ordered = sorted(groups.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
-    return ordered, sorted(submodules)
+        module = obj.__name__ if inspect.ismodule(obj) else obj.__module__
+        groups.setdefault(module, [])
+        if not inspect.ismodule(obj):
+            groups[module].append(name)
+    return sorted(groups.items())
 
 
-def api_page():
-    """reStructuredText for the API reference: every name in ``tinyae.__all__``."""
+def exported_modules():
+    """``{module path: name in the package}`` for the modules ``tinyae.__all__`` exports."""
     import inspect
 
     import tinyae
 
-    ordered, submodules = api_groups()
-    out = [".. " + HEADER[5:-4], "", "API reference", "=============", "",
-           "Every public name of ``tinyae`` (its ``__all__``), grouped by the module that "
-           "defines it, with the shapes and formulas its docstring gives. Import the "
-           "package as ``import tinyae as ta``; each name below is ``ta.<name>``.", ""]
-    for module, names in ordered:
-        title = module
-        out += [title, "-" * len(title), "",
-                f".. automodule:: {module}", "   :no-members:", "   :no-index:", ""]
-        for name in names:
-            kind = "autoclass" if inspect.isclass(getattr(tinyae, name)) else "autofunction"
-            out += [f".. {kind}:: tinyae.{name}"]
-            if kind == "autoclass":
-                out += ["   :members:"]
-            out += [""]
-    out += ["Modules", "-------", "",
-            "Submodules exported as names of the package (``ta.gradcheck``, ``ta.plots``, "
-            "...), with their functions.", ""]
-    for name in submodules:
-        out += [f".. automodule:: tinyae.{name}", "   :members:", ""]
+    return {getattr(tinyae, name).__name__: name for name in tinyae.__all__
+            if inspect.ismodule(getattr(tinyae, name))}
+
+
+def _first_line(module):
+    import importlib
+
+    doc = (importlib.import_module(module).__doc__ or "").strip()
+    return doc.split("\n")[0].strip().rstrip(".") if doc else ""
+
+
+def _rst_title(text, underline="="):
+    return [text, underline * len(text), ""]
+
+
+def api_module_page(module, names):
+    """reStructuredText for one module: its docstring, then each public name defined there."""
+    import inspect
+
+    import tinyae
+
+    exported = exported_modules()
+    out = [".. " + HEADER[5:-4], ""] + _rst_title(module)
+    out += [f".. automodule:: {module}", "   :no-members:", "   :no-index:", ""]
+    for name in names:
+        kind = "autoclass" if inspect.isclass(getattr(tinyae, name)) else "autofunction"
+        out += [f".. {kind}:: tinyae.{name}"]
+        if kind == "autoclass":
+            out += ["   :members:"]
+        out += [""]
+    if module in exported:
+        # the module itself is a name of the package: its other public members follow
+        out += _rst_title(f"The rest of ``ta.{exported[module]}``", "-")
+        out += [f".. automodule:: {module}", "   :members:"]
+        if names:
+            out += [f"   :exclude-members: {', '.join(names)}"]
+        out += [""]
     return "\n".join(out)
+
+
+def api_index():
+    """The reference's front page: every module, with its public names, linked."""
+    out = [HEADER, "", "# API reference", "",
+           "Every public name of `tinyae` (its `__all__`), on the page of the module that "
+           "defines it, with the shapes and formulas its docstring gives. Import the "
+           "package as `import tinyae as ta`: each name is `ta.<name>`, wherever it is "
+           "defined.", "",
+           "| module | what it holds | public names |", "|---|---|---|"]
+    exported = exported_modules()
+    for module, names in api_groups():
+        shown = [f"`ta.{exported[module]}` (module)"] if module in exported else []
+        shown += [f"{{py:obj}}`~tinyae.{name}`" for name in names]  # linked to its entry
+        out.append(f"| {{doc}}`{module} <{module}>` | {_first_line(module).replace('|', '/')} | "
+                   f"{', '.join(shown)} |")
+    out += ["", "```{toctree}", ":hidden:", ""]
+    out += [module for module, _ in api_groups()]
+    out += ["```", ""]
+    return "\n".join(out)
+
+
+def api_pages():
+    """``{file name: text}``: ``api.md`` (the index) and one ``<module>.rst`` per module."""
+    pages = {"api.md": api_index()}
+    for module, names in api_groups():
+        pages[f"{module}.rst"] = api_module_page(module, names)
+    return pages
 
 
 # ----- writing the generated pages -----------------------------------------------------------
@@ -337,7 +431,13 @@ def generate_pages(app=None, config=None):
         _write(exercises_dir / f"{path.stem}.md", exercise_page(path))
     _write(exercises_dir / "index.md", exercises_index())
 
-    _write(DOCS / "reference" / "api.rst", api_page())
+    reference = DOCS / "reference"
+    pages = api_pages()
+    for stale in list(reference.glob("*.rst")) + list(reference.glob("*.md")):
+        if stale.name not in pages:
+            stale.unlink()
+    for name, text in pages.items():
+        _write(reference / name, text)
 
 
 # ----- checks made during the build --------------------------------------------------------

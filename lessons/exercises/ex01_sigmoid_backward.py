@@ -1,23 +1,24 @@
-"""Exercise 1: the backward pass of the sigmoid.
+r"""Exercise 1: the backward pass of the sigmoid.
 
 The sigmoid squashes every entry of its input into (0, 1), element by element:
 
-    a = σ(z) = 1 / (1 + e^(−z))
+    $$ a = σ(z) = \frac{1}{1 + e^{-z}} $$
 
 z, a, grad_out and the answer dz all have the same shape, e.g. (N, D) for a
 batch of N samples with D features each (tinyae's row convention).
 
 Task
 ----
-Some scalar loss L further on has been differentiated already: grad_out = dL/da.
-Return dz = dL/dz.
+Some scalar loss L further on has been differentiated already:
+grad_out $= ∂L / ∂a$. Return dz $= ∂L / ∂z$.
 
 Derive
 ------
-1. σ'(z) = dσ/dz. Show that it can be written with the output alone:
-   σ'(z) = σ(z)(1 − σ(z)).
-2. a_nj depends only on z_nj, so the chain rule has a single term per entry:
-   dL/dz_nj = dL/da_nj · σ'(z_nj).  In NumPy, * is that element-wise product.
+1. The derivative $σ'(z)$. Show that it can be written with the output alone:
+   $σ'(z) = σ(z)\,(1 - σ(z))$.
+2. $a_{nj}$ depends only on $z_{nj}$, so the chain rule has a single term per
+   entry: $∂L/∂z_{nj} = ∂L/∂a_{nj} · σ'(z_{nj})$.
+   In NumPy, * is that element-wise product.
 
 Check your answer
 -----------------

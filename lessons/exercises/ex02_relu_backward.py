@@ -1,22 +1,24 @@
-"""Exercise 2: the backward pass of the ReLU.
+r"""Exercise 2: the backward pass of the ReLU.
 
-The rectified linear unit keeps positive entries and zeroes the others:
+The rectified linear unit keeps positive entries and zeroes the others,
+element by element:
 
-    a = max(0, z)        (element-wise)
+    $$ a = \max(0, z) $$
 
 z, a, grad_out and the answer dz all have the same shape, e.g. (N, D).
 
 Task
 ----
-Given grad_out = dL/da, return dz = dL/dz.
+Given grad_out $= ∂L/∂a$, return dz $= ∂L/∂z$.
 
 Derive
 ------
-1. The derivative of max(0, z) for z > 0 and for z < 0. (At z = 0 the ReLU
-   has a kink and no derivative; tinyae takes 0 there. The checker never puts
-   an input at the kink.)
-2. The chain rule entry by entry: dL/dz_nj = dL/da_nj · f'(z_nj). Which
-   entries of grad_out pass through, and which are stopped?
+1. The derivative of $\max(0, z)$ for $z > 0$ and for $z < 0$. (At $z = 0$ the
+   ReLU has a kink and no derivative; tinyae takes 0 there. The checker never
+   puts an input at the kink.)
+2. The chain rule entry by entry:
+   $∂L/∂z_{nj} = ∂L/∂a_{nj} · f'(z_{nj})$.
+   Which entries of grad_out pass through, and which are stopped?
 
 Check your answer
 -----------------

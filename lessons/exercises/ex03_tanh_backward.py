@@ -1,21 +1,24 @@
-"""Exercise 3: the backward pass of tanh.
+r"""Exercise 3: the backward pass of tanh.
 
-    a = tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))        (element-wise)
+Element by element,
+
+    $$ a = \tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}} $$
 
 z, a, grad_out and the answer dz all have the same shape, e.g. (N, D).
 
 Task
 ----
-Given grad_out = dL/da, return dz = dL/dz.
+Given grad_out $= ∂L/∂a$, return dz $= ∂L/∂z$.
 
 Derive
 ------
-1. tanh'(z), and show that it can be written with the output alone:
-   tanh'(z) = 1 − tanh(z)².
-2. The chain rule entry by entry: dL/dz_nj = dL/da_nj · tanh'(z_nj).
+1. $\tanh'(z)$, and show that it can be written with the output alone:
+   $\tanh'(z) = 1 - \tanh^2(z)$.
+2. The chain rule entry by entry:
+   $∂L/∂z_{nj} = ∂L/∂a_{nj} · \tanh'(z_{nj})$.
 
 Careful: the derivative belongs at the input z. A formula written with the
-output a = tanh(z) must be given a, not z.
+output $a = \tanh(z)$ must be given a, not z.
 
 Check your answer
 -----------------

@@ -1,25 +1,28 @@
-"""Exercise 4: the backward pass of a dense (fully connected) layer.
+r"""Exercise 4: the backward pass of a dense (fully connected) layer.
 
 tinyae uses the row convention: a batch x holds N samples, one per row, and
+y = x @ W + b in NumPy, that is
 
-    y = x @ W + b,        y_nj = Σ_i x_ni W_ij + b_j
+    $$ y_{nj} = \sum_i x_{ni} W_{ij} + b_j $$
 
-    x : (N, n_in)    W : (n_in, n_out)    b : (n_out,)    y : (N, n_out)
-
-(A textbook's column convention y = W'·x + b for one sample is the same layer
-with W' = Wᵀ.)
+with x of shape (N, n_in), W (n_in, n_out), b (n_out,) and y (N, n_out).
+(A textbook's column convention $y = W' x + b$ for one sample is the same
+layer with $W' = W^\top$.)
 
 Task
 ----
 Some scalar loss L further on has been differentiated already:
-grad_out = dL/dy, shape (N, n_out). Return the three gradients
-
-    dx = dL/dx  (N, n_in),    dW = dL/dW  (n_in, n_out),    db = dL/db  (n_out,)
+grad_out $= ∂L/∂y$, shape (N, n_out). Return the three gradients
+dx $= ∂L/∂x$ (N, n_in), dW $= ∂L/∂W$ (n_in, n_out)
+and db $= ∂L/∂b$ (n_out,).
 
 Derive
 ------
-1. Differentiate one entry: ∂y_nj/∂W_ik, ∂y_nj/∂x_mi and ∂y_nj/∂b_k. Then sum the
-   chain rule over every y_nj: dL/dW_ik = Σ_n Σ_j dL/dy_nj · ∂y_nj/∂W_ik, etc.
+1. Differentiate one entry: $∂y_{nj}/∂W_{ik}$,
+   $∂y_{nj}/∂x_{mi}$ and $∂y_{nj}/∂b_k$. Then sum
+   the chain rule over every $y_{nj}$:
+   $∂L/∂W_{ik} = \sum_n \sum_j ∂L/∂y_{nj} · ∂y_{nj}/∂W_{ik}$,
+   and so on.
 2. Write each sum as a matrix product or a sum over an axis.
 3. Check the shapes: a gradient has the shape of what it differentiates.
 

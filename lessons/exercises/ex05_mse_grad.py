@@ -1,20 +1,21 @@
-"""Exercise 5: the gradient of the mean squared error.
+r"""Exercise 5: the gradient of the mean squared error.
 
 tinyae's losses sum over the features of a sample and average over the batch.
-For predictions ŷ and targets y, both of shape (N, D):
+For predictions $\hat y$ (y_pred) and targets y (y_true), both of shape (N, D):
 
-    L = (1/N) Σ_n Σ_j (ŷ_nj − y_nj)²
+    $$ L = \frac{1}{N} \sum_n \sum_j (\hat y_{nj} - y_{nj})^2 $$
 
 So L is the squared error *per sample* (summed over its D features), not the
 mean over all N·D entries that np.mean would give.
 
 Task
 ----
-Return dL/dŷ, shape (N, D).
+Return $∂L/∂\hat y$, shape (N, D).
 
 Derive
 ------
-1. ∂L/∂ŷ_nj: only one term of the double sum contains ŷ_nj.
+1. $∂L/∂\hat y_{nj}$: only one term of the double sum contains
+   $\hat y_{nj}$.
 2. Count the factors: one from differentiating the square, one from the
    average over the batch. None from the features.
 

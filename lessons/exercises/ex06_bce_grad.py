@@ -1,26 +1,30 @@
-"""Exercise 6: the gradient of binary cross-entropy, from probabilities and from logits.
+r"""Exercise 6: the gradient of binary cross-entropy, from probabilities and from logits.
 
-For targets y ∈ [0, 1] and predicted probabilities p ∈ (0, 1), both of shape
-(N, D), summed over features and averaged over the batch as in all of tinyae:
+For targets $y ∈ [0, 1]$ and predicted probabilities $p ∈ (0, 1)$, both of
+shape (N, D), summed over features and averaged over the batch as in all of
+tinyae:
 
-    L = −(1/N) Σ_n Σ_j [ y_nj log p_nj + (1 − y_nj) log(1 − p_nj) ]
+    $$
+    L = -\frac{1}{N} \sum_n \sum_j \big[ y_{nj} \log p_{nj}
+                                         + (1 - y_{nj}) \log(1 - p_{nj}) \big]
+    $$
 
 Task (two functions)
 --------------------
-a) bce_grad(p, y): return dL/dp, shape (N, D).
+a) bce_grad(p, y): return $∂L/∂p$, shape (N, D).
 
-b) bce_logits_grad(z, y): the probabilities come from a sigmoid, p = σ(z), and
-   z (the logits) is what the network computes. Return dL/dz, shape (N, D),
-   for the same L written as a function of z.
+b) bce_logits_grad(z, y): the probabilities come from a sigmoid, $p = σ(z)$,
+   and z (the logits) is what the network computes. Return
+   $∂L/∂z$, shape (N, D), for the same L written as a function of z.
 
 Derive
 ------
 1. For (a): differentiate both terms; put the result over one denominator,
-   p(1 − p).
-2. For (b): chain rule, dL/dz = dL/dp · σ'(z), with σ'(z) = p(1 − p). Watch
-   what cancels. This is why tinyae fuses the sigmoid and the cross-entropy
-   (BinaryCrossEntropyWithLogits): the fused gradient never divides by a
-   number that can round to zero.
+   $p(1 - p)$.
+2. For (b): the chain rule, $∂L/∂z = ∂L/∂p · σ'(z)$,
+   with $σ'(z) = p(1 - p)$. Watch what cancels. This is why tinyae fuses the
+   sigmoid and the cross-entropy (BinaryCrossEntropyWithLogits): the fused
+   gradient never divides by a number that can round to zero.
 
 Check your answer
 -----------------

@@ -1,13 +1,20 @@
-"""Exercise 7: the full backward pass of the shallow autoencoder.
+r"""Exercise 7: the full backward pass of the shallow autoencoder.
 
-The textbook model, x̂ = σ(W2·σ(W1·x + b1) + b2), in tinyae's row convention
-(one sample per row, so each W is the transpose of the textbook's):
+The textbook model, $\hat x = σ(W_2\, σ(W_1 x + b_1) + b_2)$, in tinyae's row
+convention (one sample per row, so each W is the transpose of the textbook's):
 
-    z1 = x @ W1 + b1,    h = σ(z1)          (the code)
-    z2 = h @ W2 + b2,    x̂ = σ(z2)          (the reconstruction)
-    L  = (1/N) Σ_n Σ_j (x̂_nj − x_nj)²        (squared error: sum over features, mean over batch)
+    $$
+    z_1 = x W_1 + b_1, \qquad h = σ(z_1) \qquad \text{(the code)}
+    $$
+    $$
+    z_2 = h W_2 + b_2, \qquad \hat x = σ(z_2) \qquad \text{(the reconstruction)}
+    $$
+    $$
+    L = \frac{1}{N} \sum_n \sum_j (\hat x_{nj} - x_{nj})^2
+    $$
 
-    x : (N, D)    W1 : (D, H)    b1 : (H,)    W2 : (H, D)    b2 : (D,)
+The loss is the squared error, summed over the features and averaged over the
+batch. The shapes: x (N, D), W1 (D, H), b1 (H,), W2 (H, D), b2 (D,).
 
 Task
 ----
@@ -20,14 +27,14 @@ Derive
 Backward is forward in reverse, one step per line; exercises 1, 4 and 5 are
 the pieces:
 
-1. dL/dx̂    (exercise 5)
-2. dL/dz2   through the output sigmoid (exercise 1)
-3. dW2, db2 and dL/dh   through the second dense layer (exercise 4)
-4. dL/dz1   through the hidden sigmoid
-5. dW1, db1   through the first dense layer
+1. $∂L/∂\hat x$ (exercise 5)
+2. $∂L/∂z_2$ through the output sigmoid (exercise 1)
+3. dW2, db2 and $∂L/∂h$ through the second dense layer (exercise 4)
+4. $∂L/∂z_1$ through the hidden sigmoid
+5. dW1, db1 through the first dense layer
 
 Write the shape next to every line. Each σ' belongs at that layer's
-pre-activation: σ'(z2) = x̂(1 − x̂) and σ'(z1) = h(1 − h).
+pre-activation: $σ'(z_2) = \hat x(1 - \hat x)$ and $σ'(z_1) = h(1 - h)$.
 
 Check your answer
 -----------------

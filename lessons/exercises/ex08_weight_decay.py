@@ -1,22 +1,23 @@
-"""Exercise 8: the gradient of L2 weight decay.
+r"""Exercise 8: the gradient of L2 weight decay.
 
 Weight decay adds a penalty on large weights to the loss:
 
-    L_decay = (λ/2) Σ_i Σ_j W_ij²
+    $$ L_\text{decay} = \frac{λ}{2} \sum_i \sum_j W_{ij}^2 $$
 
 (The 1/2 is a convention that makes the gradient tidy; some texts write
-λ ΣW² instead, and their λ is half of ours.) W has any shape, e.g.
-(n_in, n_out); λ ≥ 0 is a number. The penalty is added to the reconstruction
-loss, so its gradient is added to dW from backward, and the optimizer then
-shrinks every weight towards zero a little at each step: hence "decay".
+$λ \sum W^2$ instead, and their λ is half of ours.) W has any shape, e.g.
+(n_in, n_out); $λ ≥ 0$ (lam) is a number. The penalty is added to the
+reconstruction loss, so its gradient is added to dW from backward, and the
+optimizer then shrinks every weight towards zero a little at each step: hence
+"decay".
 
 Task
 ----
-Return dL_decay/dW, the shape of W.
+Return $∂L_\text{decay}/∂W$, the shape of W.
 
 Derive
 ------
-∂/∂W_ij of the double sum: only one term contains W_ij.
+$∂/∂W_{ij}$ of the double sum: only one term contains $W_{ij}$.
 
 Check your answer
 -----------------

@@ -1,28 +1,36 @@
-"""Exercise 9: the KL sparsity penalty of a sparse autoencoder.
+r"""Exercise 9: the KL sparsity penalty of a sparse autoencoder.
 
 A sparse autoencoder asks each hidden unit to be active only rarely: on
-average over the batch, unit j's activation should be a small target ρ
-(e.g. 0.05). With sigmoid hidden activations h of shape (N, H):
+average over the batch, unit j's activation should be a small target ρ (rho,
+e.g. 0.05). With sigmoid hidden activations h of shape (N, H), the mean
+activation of unit j, over the batch, is
 
-    ρ̂_j = (1/N) Σ_n h_nj                         (mean activation of unit j, shape (H,))
-    KL(ρ ‖ ρ̂_j) = ρ log(ρ/ρ̂_j) + (1 − ρ) log((1 − ρ)/(1 − ρ̂_j))
-    L_sparse = β Σ_j KL(ρ ‖ ρ̂_j)
+    $$ \hat ρ_j = \frac{1}{N} \sum_n h_{nj} $$
 
-KL(ρ ‖ ρ̂) is 0 when ρ̂ = ρ and grows as ρ̂ moves away; β ≥ 0 weighs the
-penalty against the reconstruction loss (Ng, "Sparse autoencoder", CS294A
-lecture notes, 2011).
+(a vector of shape (H,)), and the penalty, weighed by $β ≥ 0$ (beta) against
+the reconstruction loss, is
+
+    $$
+    \mathrm{KL}(ρ \,\|\, \hat ρ_j)
+        = ρ \log\frac{ρ}{\hat ρ_j} + (1 - ρ) \log\frac{1 - ρ}{1 - \hat ρ_j}
+    $$
+    $$ L_\text{sparse} = β \sum_j \mathrm{KL}(ρ \,\|\, \hat ρ_j) $$
+
+$\mathrm{KL}(ρ \,\|\, \hat ρ)$ is 0 when $\hat ρ = ρ$ and grows as $\hat ρ$
+moves away (Ng, "Sparse autoencoder", CS294A lecture notes, 2011).
 
 Task
 ----
-Return dL_sparse/dh, shape (N, H): the gradient that is added to the hidden
-layer's incoming gradient in backward.
+Return $∂L_\text{sparse}/∂h$, shape (N, H): the gradient that is
+added to the hidden layer's incoming gradient in backward.
 
 Derive
 ------
-1. d KL(ρ ‖ ρ̂)/dρ̂ (ρ is a constant).
-2. ∂ρ̂_j/∂h_nj: every sample moves the mean by the same amount.
-3. Chain rule: dL/dh_nj = dL/dρ̂_j · ∂ρ̂_j/∂h_nj. Every row of the answer is
-   the same; the answer still has one row per sample.
+1. $d\,\mathrm{KL}(ρ \,\|\, \hat ρ)/d\hat ρ$ (ρ is a constant).
+2. $∂\hat ρ_j/∂h_{nj}$: every sample moves the mean by the same amount.
+3. The chain rule:
+   $∂L/∂h_{nj} = ∂L/∂\hat ρ_j · ∂\hat ρ_j/∂h_{nj}$.
+   Every row of the answer is the same; the answer still has one row per sample.
 
 Check your answer
 -----------------

@@ -1,22 +1,27 @@
-"""Exercise 10: batch normalization, forward (train and eval mode) and backward.
+r"""Exercise 10: batch normalization, forward (train and eval mode) and backward.
 
 BatchNorm normalizes each feature j over the batch of N samples, then lets the
-network rescale and shift it with learnable γ_j and β_j (Ioffe & Szegedy, 2015).
-With x of shape (N, F), in train mode:
+network rescale and shift it with learnable $γ_j$ and $β_j$ (Ioffe & Szegedy,
+2015). With x of shape (N, F), in train mode the batch mean and the batch
+variance (biased: 1/N), both of shape (F,), are
 
-    μ_j  = (1/N) Σ_n x_nj                       the batch mean,     shape (F,)
-    σ²_j = (1/N) Σ_n (x_nj − μ_j)²              the batch variance (biased: 1/N)
-    x̂_nj = (x_nj − μ_j) / √(σ²_j + ε)
-    y_nj = γ_j · x̂_nj + β_j
+    $$ μ_j = \frac{1}{N} \sum_n x_{nj} $$
+    $$ σ^2_j = \frac{1}{N} \sum_n (x_{nj} - μ_j)^2 $$
 
-and the layer keeps running statistics for eval mode, updated in train mode
-with PyTorch's convention (the *unbiased* variance, 1/(N − 1), for the running one):
+and each value is normalized, then rescaled and shifted:
 
-    running_mean ← (1 − momentum)·running_mean + momentum·μ
-    running_var  ← (1 − momentum)·running_var  + momentum·σ²·N/(N − 1)
+    $$ \hat x_{nj} = \frac{x_{nj} - μ_j}{\sqrt{σ^2_j + ε}} $$
+    $$ y_{nj} = γ_j \hat x_{nj} + β_j $$
 
-In eval mode the running statistics take the place of μ and σ², and are not
-changed: y = γ·(x − running_mean)/√(running_var + ε) + β.
+The layer keeps running statistics for eval mode, updated in train mode with
+PyTorch's convention (the *unbiased* variance, 1/(N - 1), for the running one),
+where m is the momentum:
+
+    $$ \text{running_mean} ← (1 - m)\,\text{running_mean} + m\,μ $$
+    $$ \text{running_var} ← (1 - m)\,\text{running_var} + m\,σ^2 \frac{N}{N - 1} $$
+
+In eval mode the running statistics take the place of $μ$ and $σ^2$, and are not
+changed: $y = γ\,(x - \text{running_mean}) / \sqrt{\text{running_var} + ε} + β$.
 
 Task (two functions)
 --------------------
@@ -26,22 +31,31 @@ a) batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum, eps,
    arrays: do not change running_mean or running_var in place.
 
 b) batchnorm_backward(x, gamma, beta, running_mean, running_var, eps, grad_out):
-   the backward pass of the *train-mode* forward. grad_out = dL/dy, shape (N, F).
-   Return (dx, dgamma, dbeta) with shapes (N, F), (F,), (F,). The running
-   statistics are passed because a layer has them at hand; decide whether the
-   train-mode gradient needs them.
+   the backward pass of the *train-mode* forward. grad_out $= ∂L/∂y$,
+   shape (N, F). Return (dx, dgamma, dbeta) with shapes (N, F), (F,), (F,). The
+   running statistics are passed because a layer has them at hand; decide
+   whether the train-mode gradient needs them.
 
 Derive
 ------
-1. dβ and dγ: β_j and γ_j are used by every sample of feature j.
-2. dx̂ = γ·dy. Then x̂ depends on x_nj three ways: directly, through μ_j and
-   through σ²_j, and μ_j, σ²_j depend on *every* x_nj of the batch. Draw the
-   graph x → μ → σ² → x̂ and add the three paths:
-       dL/dσ²_j = Σ_n dx̂_nj · (x_nj − μ_j) · (−½)(σ²_j + ε)^(−3/2)
-       dL/dμ_j  = −Σ_n dx̂_nj / √(σ²_j + ε)     (the path through σ² adds
-                                                Σ_n (x_nj − μ_j) = 0)
-       dL/dx_nj = dx̂_nj/√(σ²_j + ε) + dL/dσ²_j · 2(x_nj − μ_j)/N + dL/dμ_j / N
-3. Simplify to one line in dy, x̂ and two sums over the batch.
+1. dβ and dγ: $β_j$ and $γ_j$ are used by every sample of feature j.
+2. $∂L/∂\hat x = γ · ∂L/∂y$. Then $\hat x$ depends on $x_{nj}$ three ways:
+   directly, through $μ_j$ and through $σ^2_j$, and $μ_j$, $σ^2_j$ depend on
+   *every* $x_{nj}$ of the batch. Draw the graph $x → μ → σ^2 → \hat x$ and add
+   the three paths. Writing $g_{nj}$ for $∂L/∂\hat x_{nj}$:
+
+   $$\frac{∂L}{∂σ^2_j} = -\frac{1}{2} (σ^2_j + ε)^{-3/2} \sum_n g_{nj} (x_{nj} - μ_j)$$
+
+   $$ \frac{∂L}{∂μ_j} = -\frac{1}{\sqrt{σ^2_j + ε}} \sum_n g_{nj} $$
+
+   (the path through $σ^2$ adds nothing here, since $\sum_n (x_{nj} - μ_j) = 0$), and
+
+   $$
+   \frac{∂L}{∂x_{nj}} = \frac{g_{nj}}{\sqrt{σ^2_j + ε}}
+       + \frac{∂L}{∂σ^2_j} · \frac{2 (x_{nj} - μ_j)}{N} + \frac{1}{N} \frac{∂L}{∂μ_j}
+   $$
+
+3. Simplify to one line in dy, $\hat x$ and two sums over the batch.
 
 Check your answer
 -----------------

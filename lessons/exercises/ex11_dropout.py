@@ -1,15 +1,15 @@
-"""Exercise 11: dropout, forward (train and eval mode) and backward.
+r"""Exercise 11: dropout, forward (train and eval mode) and backward.
 
 While training, dropout zeroes each value with probability p, independently, so
 that no unit can rely on any one other (Srivastava et al., 2014). *Inverted*
-dropout, as in PyTorch and tinyae, divides the values it keeps by 1 − p, so the
-expected output equals the input; then eval mode needs no correction and simply
-passes x through.
+dropout, as in PyTorch and tinyae, divides the values it keeps by $1 - p$, so
+the expected output equals the input; then eval mode needs no correction and
+simply passes x through.
 
 Here the randomness is handed to you: u has the shape of x and holds uniform
-numbers in [0, 1), one per value. Value (n, j) is kept when u_nj ≥ p (which
-happens with probability 1 − p) and dropped when u_nj < p. Use u; do not draw
-random numbers of your own.
+numbers in [0, 1), one per value. Value (n, j) is kept when $u_{nj} ≥ p$
+(which happens with probability $1 - p$) and dropped when $u_{nj} < p$. Use u;
+do not draw random numbers of your own.
 
 Task (two functions)
 --------------------
@@ -17,15 +17,17 @@ a) dropout_forward(x, p, u, training): return y, shape (N, D), in train mode
    (training=True) and in eval mode (training=False).
 
 b) dropout_backward(x, p, u, grad_out): the backward pass of the *train-mode*
-   forward with the same u. grad_out = dL/dy, shape (N, D). Return dx = dL/dx,
-   shape (N, D).
+   forward with the same u. grad_out $= ∂L/∂y$, shape (N, D).
+   Return dx $= ∂L/∂x$, shape (N, D).
 
 Derive
 ------
-1. Write y_nj = x_nj · m_nj. What is the mask m_nj, scale included?
-2. What is E[y_nj] over the randomness of u? Why is no scaling needed in eval mode?
-3. ∂y_nj/∂x_nj = ? A layer computes the mask in forward and keeps it in its cache
-   for backward: why must backward use that mask, and not a new one?
+1. Write $y_{nj} = x_{nj}\, m_{nj}$. What is the mask $m_{nj}$, scale included?
+2. What is $\mathbb{E}[y_{nj}]$ over the randomness of u? Why is no scaling
+   needed in eval mode?
+3. $∂y_{nj}/∂x_{nj} = {?}$ A layer computes the mask in forward
+   and keeps it in its cache for backward: why must backward use that mask,
+   and not a new one?
 
 Check your answer
 -----------------
