@@ -53,14 +53,15 @@ def worker(rank, folder):
     from torch.nn.parallel import DistributedDataParallel as DDP
     from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-    import tinyae as ta
+    from ..data.modelfile import load
+    from .pytorch import to_torch
 
     folder = Path(folder)
     s = json.loads((folder / "settings.json").read_text())
     torch.set_num_threads(1)            # one thread a rank: the ranks share the cores
     store = dist.FileStore(str(folder / "rendezvous"), s["world"])
     dist.init_process_group("gloo", store=store, rank=rank, world_size=s["world"])
-    net = ta.to_torch(ta.load(folder / "start.npz")).train()
+    net = to_torch(load(folder / "start.npz")).train()
     ddp = DDP(nn.Sequential(net.encoder, net.decoder[:-1]))   # logits; rank 0's weights
     opt = torch.optim.Adam(ddp.parameters(), lr=s["lr"])
     data = TensorDataset(torch.from_numpy(np.load(folder / "data.npy")))
@@ -112,8 +113,6 @@ def train(model, X, world=2, epochs=10, batch_size=32, lr=3e-3, seed=0, timeout=
         One dict per rank with ``local``, ``averaged``, ``weights`` (1-D arrays) and
         ``n_samples`` (see :func:`worker`).
     """
-    import tinyae as ta
-
     if int(world) < 1:
         raise ValueError(f"world must be at least 1 process, got {world}")
     X = np.ascontiguousarray(X, dtype=np.float64)
@@ -125,7 +124,7 @@ def train(model, X, world=2, epochs=10, batch_size=32, lr=3e-3, seed=0, timeout=
                         lr=float(lr), seed=int(seed))
         (folder / "settings.json").write_text(json.dumps(settings))
         # The children import the same tinyae as this process, installed or not.
-        root = str(Path(ta.__file__).resolve().parents[1])
+        root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             p for p in (root, os.environ.get("PYTHONPATH")) if p)}
         logs = [open(folder / f"rank{r}.log", "w") for r in range(world)]
