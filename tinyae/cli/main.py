@@ -102,6 +102,9 @@ def build_parser():
     t.add_argument("--backend", choices=["numpy", "numba"], default=None,
                    help="compute backend (default: $TINYAE_BACKEND or numpy); numba needs "
                    "pip install -e '.[fast]'")
+    t.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                   help="continue the interrupted run in DIR with its recorded options "
+                   "(bit for bit as if never stopped)")
     t.add_argument("--quiet", action="store_true", help="no progress output")
     t.set_defaults(func=cmd_train)
 
@@ -140,6 +143,7 @@ def build_parser():
 def main(argv=None):
     """Entry point of the ``tinyae`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for train's run.json (--resume)
     try:
         return args.func(args) or 0
     except DivergenceError as exc:

@@ -211,6 +211,16 @@ def read(path, run):
     return header, arrays
 
 
+def epochs_done(path):
+    """The number of complete epochs a checkpoint holds (its header only is read)."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return json.loads(data[HEADER].tobytes().decode())["epoch"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise CheckpointError(f"{path} is not a readable tinyae checkpoint ({exc})") from exc
+
+
 def _difference(saved, run, where=""):
     """The first setting that differs, e.g. ``"epochs: 10 in the checkpoint, 20 here"``."""
     if isinstance(saved, dict) and isinstance(run, dict):
