@@ -233,7 +233,7 @@ def resume_options(p, args, argv):
         if name != "resume" and getattr(args, name) != getattr(recorded, name):
             p.error(f"--{option} {getattr(args, name)} differs from the run in {folder} "
                     f"(--{option} {getattr(recorded, name)}); leave it out with --resume")
-    recorded.resume, recorded.argv = folder, recorded_argv
+    recorded.out, recorded.resume, recorded.argv = folder, folder, recorded_argv
     return recorded
 
 

@@ -51,7 +51,9 @@ def resumed_args(args):
                 f"run in {folder} (--{name.replace('_', '-')} "
                 f"{_show(getattr(recorded, name, None))}): --resume continues a run with its "
                 "recorded options; leave the option out")
-    recorded.resume, recorded.quiet, recorded.overwrite = folder, args.quiet, True
+    # the folder as given now (the recorded --out may be relative to another directory)
+    recorded.out, recorded.resume, recorded.quiet, recorded.overwrite = \
+        folder, folder, args.quiet, True
     recorded.argv = argv
     return recorded
 

@@ -268,7 +268,7 @@ def fit(model, X, loss="mse", optimizer=None, epochs=10, batch_size=64, validati
     progress = _Progress(verbose, epochs, n_batches)
     if checkpoint is not None:
         saver = _Checkpointer(checkpoint, state, callbacks, rng, (X, y, X_val, y_val), dict(
-            loss=loss if isinstance(loss, str) else repr(loss_fn), epochs=epochs,
+            loss=loss if isinstance(loss, str) else type(loss_fn).__name__, epochs=epochs,
             batch_size=batch_size, shuffle=shuffle, seed=seed, noise=noise))
     for cb in callbacks:
         cb.on_train_begin(state)
