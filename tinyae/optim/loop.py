@@ -8,7 +8,7 @@ The heart of it is :func:`fit`'s inner loop, five lines that every lesson shows:
         optimizer.step(model.parameters())          # update in place
 
 Everything else here is bookkeeping: validation, a progress bar, catching
-divergence, early stopping and callbacks.
+divergence, early stopping, callbacks and checkpoints.
 """
 
 import sys

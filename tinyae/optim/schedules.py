@@ -4,7 +4,7 @@ Each sets ``optimizer.lr`` before an epoch (or after one, for the plateau rule);
 ``fit`` records the rate of every epoch in ``History.lr`` and the progress bar
 shows it. ``lr₀`` below is the optimizer's learning rate when training starts.
 Each keeps its state across epochs (``lr₀``, the plateau's best loss and count) in
-``state_dict()``, so a checkpointed run resumes with it (:mod:`.checkpoint`).
+``state_dict()``, so a checkpointed run resumes with it (:mod:`tinyae.optim.checkpoint`).
 """
 
 import math
