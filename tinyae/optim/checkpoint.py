@@ -131,7 +131,11 @@ def save(path, run, *, epoch, stop, model, optimizer, callbacks, generators, his
 
 
 def write_atomic(path, arrays):
-    """``np.savez`` to a temporary file beside ``path``, fsync, then rename it over ``path``."""
+    """``np.savez`` to a temporary file beside ``path``, fsync, then rename it over ``path``.
+
+    A crash before the rename leaves the old file (and a stale temporary one,
+    :func:`remove_stale`); after it, the new one. Never a mix of the two.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -143,6 +147,12 @@ def write_atomic(path, arrays):
     except BaseException:
         os.unlink(tmp)
         raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def remove_stale(path):
