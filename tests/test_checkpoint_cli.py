@@ -139,3 +139,13 @@ def test_hinton_script_resumes(tmp_path):
     assert "resuming the run in" in resumed.stdout
     assert_same_model(whole, out)
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in whole.iterdir())
+
+
+def test_a_failed_run_leaves_nothing_to_resume(tmp_path, capsys):
+    data = tmp_path / "outside.npy"
+    np.save(data, np.random.default_rng(0).uniform(0, 16, (100, 64)))  # bce needs [0, 1]
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(data), "--epochs", "2", "--quiet", "--out",
+                 str(out)]) == 2
+    assert "expected targets in [0, 1]" in capsys.readouterr().err
+    assert not (out / "run.json").exists() and not (out / "checkpoint.npz").exists()

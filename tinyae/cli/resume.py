@@ -73,6 +73,7 @@ def start_run(args, out):
     Returns the checkpoint's path for ``fit``.
     """
     checkpoint = out / CHECKPOINT
+    out.mkdir(parents=True, exist_ok=True)
     if args.resume is None:
         if checkpoint.exists() and not args.overwrite:
             raise FileExistsError(f"{out} holds an interrupted run: continue it with "
@@ -100,9 +101,16 @@ def _strip_out(argv):
 
 
 def fit_or_interrupt(train, out, epochs):
-    """``train()``'s result; on Ctrl-C, a note on how to resume and None."""
+    """``train()``'s result; on Ctrl-C, a note on how to resume and None.
+
+    A run that fails (diverges, bad data) would fail again the same way: its
+    checkpoint and record are removed before the error goes on.
+    """
     try:
         return train()
+    except Exception:
+        finish(out)
+        raise
     except KeyboardInterrupt:
         checkpoint = Path(out) / CHECKPOINT
         done = "no epoch was complete"
