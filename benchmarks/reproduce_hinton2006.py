@@ -20,6 +20,10 @@ Usage (the full run is a benchmark, not a test)::
     python benchmarks/reproduce_hinton2006.py --mnist ../shared/data/mnist \\
         --batchnorm --weight-decay 0.1 --epochs 60 --minutes 20
     python benchmarks/reproduce_hinton2006.py --fast          # a few seconds
+
+The run writes ``checkpoint.npz`` (and ``run.json``, its options) to ``--out`` after
+every epoch; after Ctrl-C or a crash, ``--resume DIR`` continues it with the options
+recorded there and ends with the same model, bit for bit.
 """
 
 import argparse
@@ -103,6 +107,15 @@ class Monitor(ta.Callback):
             self.log(f"stopping after epoch {epoch + 1} (--stop-after)")
             state.stop = True
 
+    def state_dict(self):  # for the checkpoint: the rows so far (times go on from them)
+        return {"rows": self.rows}
+
+    def load_state_dict(self, state):
+        self.rows = state["rows"]
+        if self.rows:
+            self.start = time.perf_counter() - self.rows[-1]["seconds"]
+            self.cpu_start = time.process_time() - self.rows[-1]["cpu_seconds"]
+
 
 def train_tinyae(args, X_train, X_test, log):
     model = build_model(args.sizes, args.batchnorm, args.dropout, args.seed)
@@ -115,8 +128,9 @@ def train_tinyae(args, X_train, X_test, log):
     monitor = Monitor(sub, X_test, args.minutes, start, log, args.stop_after)
     model.fit(X_train, loss=args.loss, optimizer=optimizer, epochs=args.epochs,
               batch_size=args.batch_size, seed=args.seed, verbose=0,
-              callbacks=[CosineDecay(args.epochs), monitor])
-    return model, monitor.rows, time.perf_counter() - start
+              callbacks=[CosineDecay(args.epochs), monitor],
+              checkpoint=args.out / CHECKPOINT)
+    return model, monitor.rows, time.perf_counter() - monitor.start
 
 
 def train_torch(args, X_train, X_test, init_model, log):
@@ -204,6 +218,37 @@ def synthetic(n_train, n_test, seed=0):
     return X[:n_train], X[n_train:]
 
 
+CHECKPOINT, RUN = "checkpoint.npz", "run.json"
+
+
+def resume_options(p, args, argv):
+    """With ``--resume DIR``: the options recorded in DIR (others given must be equal)."""
+    folder = args.resume
+    if not (folder / RUN).is_file():
+        p.error(f"--resume {folder}: no interrupted run there (no {RUN})")
+    recorded_argv = json.loads((folder / RUN).read_text())["argv"]
+    recorded = p.parse_args(recorded_argv)
+    for option in (a[2:].split("=")[0] for a in argv if a.startswith("--")):
+        name = option.replace("-", "_")
+        if name != "resume" and getattr(args, name) != getattr(recorded, name):
+            p.error(f"--{option} {getattr(args, name)} differs from the run in {folder} "
+                    f"(--{option} {getattr(recorded, name)}); leave it out with --resume")
+    recorded.out, recorded.resume, recorded.argv = folder, folder, recorded_argv
+    return recorded
+
+
+def start_run(args):
+    """Record the options beside the checkpoint; refuse to start over an interrupted run."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.resume is None:
+        if (args.out / CHECKPOINT).exists():
+            sys.exit(f"{args.out} holds an interrupted run: continue it with --resume "
+                     f"{args.out}, or delete {args.out / CHECKPOINT} to start over")
+        argv = [a for a in args.argv if a not in ("--out", str(args.out))
+                and not a.startswith("--out=")]
+        (args.out / RUN).write_text(json.dumps({"argv": [*argv, "--out", str(args.out)]}))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--mnist", default=os.environ.get("TINYAE_MNIST"),
@@ -232,7 +277,13 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backend", default=None, help="tinyae backend (numpy or numba)")
     p.add_argument("--out", type=Path, default=Path("runs/hinton2006"))
+    p.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                   help="continue the interrupted run in DIR, with the options recorded there")
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = p.parse_args(argv)
+    args.argv = argv
+    if args.resume is not None:
+        args = resume_options(p, args, argv)
     if args.backend:
         ta.set_backend(args.backend)
     log = print
@@ -256,6 +307,8 @@ def main(argv=None):
               f"{'AdamW wd ' + str(args.weight_decay) if args.weight_decay else 'Adam'} "
               f"lr {args.lr} cosine, batch {args.batch_size}, float32, "
               f"backend {ta.get_backend()}")
+    if args.resume is not None:
+        log(f"resuming the run in {args.resume} with its recorded options: {' '.join(args.argv)}")
     log(f"data: {source}: {len(X_train)} training, {len(X_test)} test images")
     log(f"recipe: {recipe}")
     log(f"machine: {machine()}")
@@ -275,7 +328,14 @@ def main(argv=None):
         model = ta.load(args.tinyae_results.parent / "model.npz")
         rows, seconds = earlier["epochs"], earlier["training_seconds"]
     else:
-        model, rows, seconds = train_tinyae(args, X_train, X_test, log)
+        start_run(args)
+        try:
+            model, rows, seconds = train_tinyae(args, X_train, X_test, log)
+        except KeyboardInterrupt:
+            print(f"\ninterrupted: {args.out / CHECKPOINT} holds the last complete epoch; "
+                  f"continue with:\n  python {sys.argv[0]} --resume {args.out}",
+                  file=sys.stderr)
+            return 130
     torch_rows = None
     if args.reference == "torch":
         torch_rows = train_torch(args, X_train, X_test,
@@ -299,6 +359,8 @@ def main(argv=None):
         "training_seconds": seconds, "epochs": rows, "torch_epochs": torch_rows,
         "first_below_3": passed}
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    for name in (CHECKPOINT, RUN):  # the run is complete: nothing left to resume
+        (args.out / name).unlink(missing_ok=True)
 
     log("")
     log(f"{'method':<26}{'test error':>11}{'paper':>8}{'training time':>16}")

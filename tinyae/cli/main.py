@@ -113,6 +113,9 @@ def build_parser():
     t.add_argument("--backend", choices=["numpy", "numba"], default=None,
                    help="compute backend (default: $TINYAE_BACKEND or numpy); numba needs "
                    "pip install -e '.[fast]'")
+    t.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                   help="continue the interrupted run in DIR with its recorded options "
+                   "(bit for bit as if never stopped)")
     t.add_argument("--quiet", action="store_true", help="no progress output")
     t.set_defaults(func=cmd_train)
 
@@ -154,6 +157,7 @@ def main(argv=None):
         parser.print_help()
         return 0
     args = parser.parse_args(argv)
+    args.argv = list(argv)   # for train's run.json (--resume)
     try:
         return args.func(args) or 0
     except DivergenceError as exc:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.datasets import load_array, load_digits, load_mnist, train_test_split
+from .resume import finish, fit_or_interrupt, resumed_args, start_run
 
 
 def load_data(spec, test_size, seed, dtype):
@@ -144,6 +145,7 @@ def cmd_train(args):
     from .. import plots
     from ..backend import check_usable, set_backend
 
+    args = resumed_args(args)  # --resume DIR: the options recorded there
     if args.backend:
         set_backend(args.backend)
     check_usable()
@@ -160,6 +162,7 @@ def cmd_train(args):
     model, sizes = build_model(args, X_train.shape[1], shape)
     out = _output_folder(args.out, name, args.overwrite)
     optimizer = make_optimizer(args)
+    checkpoint = start_run(args, out)
     variational = args.variational
     say = (lambda *a: None) if args.quiet else print
     say(f"data: {name}, {len(X_train)} training and {len(X_test)} test images of "
@@ -170,9 +173,12 @@ def cmd_train(args):
         f"{model.n_parameters():,} parameters; {args.loss} loss{extras}, {optimizer!r}, "
         f"{args.epochs} epochs")
     start = time.perf_counter()
-    history = model.fit(X_train, loss=args.loss, optimizer=optimizer, epochs=args.epochs,
-                        batch_size=args.batch_size, validation_data=X_test, seed=args.seed,
-                        verbose=0 if args.quiet else 1, noise=args.noise)
+    history = fit_or_interrupt(lambda: model.fit(
+        X_train, loss=args.loss, optimizer=optimizer, epochs=args.epochs,
+        batch_size=args.batch_size, validation_data=X_test, seed=args.seed,
+        verbose=0 if args.quiet else 1, noise=args.noise, checkpoint=checkpoint), out, args.epochs)
+    if history is None:  # Ctrl-C: the checkpoint holds the last complete epoch
+        return 130
     seconds = time.perf_counter() - start
 
     out.mkdir(parents=True, exist_ok=True)
@@ -277,6 +283,7 @@ def cmd_train(args):
         print(f"  noisy test images ({args.noise[0]}:{args.noise[1]:g}): error of the noisy "
               f"input {d['noisy_input_error']:.3f}, denoised by the model "
               f"{d['model_error']:.3f}{by_pca}")
+    finish(out)
     print(f"wrote {out}/: model.npz, metrics.json, " +
           ", ".join(sorted(p.name for p in out.glob("*.png"))))
     return 0

@@ -284,7 +284,7 @@ class Autoencoder(Module):
     # ----- training ---------------------------------------------------------------
     def fit(self, X, loss="mse", optimizer=None, epochs=10, batch_size=64,
             validation_data=None, shuffle=True, seed=0, verbose=1, callbacks=None,
-            early_stopping=None, noise=None):
+            early_stopping=None, noise=None, checkpoint=None):
         """Train the model to reconstruct ``X``; returns a :class:`~tinyae.optim.loop.History`.
 
         Parameters
@@ -310,6 +310,10 @@ class Autoencoder(Module):
             Denoising: each batch is corrupted with fresh noise
             (``"gaussian"``, ``"masking"`` or ``"salt_pepper"``) and the model learns
             to reconstruct the clean batch.
+        checkpoint : str or Path, optional
+            A file to which the run's whole state is written after each epoch; started
+            again with the same settings, ``fit`` continues from it, bit for bit
+            (:mod:`tinyae.optim.checkpoint`).
 
         Raises
         ------
@@ -320,7 +324,7 @@ class Autoencoder(Module):
         return fit(self, X, loss=loss, optimizer=optimizer, epochs=epochs,
                    batch_size=batch_size, validation_data=validation_data, shuffle=shuffle,
                    seed=seed, verbose=verbose, callbacks=callbacks,
-                   early_stopping=early_stopping, noise=noise)
+                   early_stopping=early_stopping, noise=noise, checkpoint=checkpoint)
 
     def evaluate(self, X, loss="mse", batch_size=1024):
         """Mean objective per sample on ``X`` in eval mode (e.g. squared error per image).

@@ -98,18 +98,20 @@ class SoftmaxClassifier(Module):
 
     # ----- scikit-learn style -----------------------------------------------------
     def fit(self, X, y, epochs=100, batch_size=32, optimizer=None, validation_data=None,
-            seed=0, verbose=0, early_stopping=None):
+            seed=0, verbose=0, early_stopping=None, checkpoint=None):
         """Train on ``X`` (N, D) with labels ``y`` (N,); returns ``self``.
 
         The same training loop as the autoencoders (:func:`~tinyae.optim.loop.fit`,
         default ``Adam(lr=1e-3)``); its :class:`~tinyae.optim.loop.History` is kept in
-        ``self.history_``. ``validation_data`` is a pair ``(X_val, y_val)``.
+        ``self.history_``. ``validation_data`` is a pair ``(X_val, y_val)``; ``checkpoint``
+        as for :func:`~tinyae.optim.loop.fit`.
         """
         X = self.check_input(X)
         y = check_labels(y, self.n_classes, len(X), "SoftmaxClassifier.fit labels")
         self.history_ = fit(self, X, loss=self.loss, optimizer=optimizer, epochs=epochs,
                             batch_size=batch_size, validation_data=validation_data,
-                            seed=seed, verbose=verbose, early_stopping=early_stopping, y=y)
+                            seed=seed, verbose=verbose, early_stopping=early_stopping, y=y,
+                            checkpoint=checkpoint)
         return self
 
     def decision_function(self, X, batch_size=4096):

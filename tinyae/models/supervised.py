@@ -287,7 +287,7 @@ class SupervisedAutoencoder(Module):
     # ----- training -----------------------------------------------------------------
     def fit(self, X, y, loss="bce", optimizer=None, epochs=10, batch_size=64,
             validation_data=None, labeled_share=None, seed=0, verbose=0, callbacks=None,
-            early_stopping=None):
+            early_stopping=None, checkpoint=None):
         """Train on ``X`` (N, D) with labels ``y`` (N,), ``-1`` marking unlabeled rows.
 
         Uses the training loop of every tinyae model (:func:`~tinyae.optim.loop.fit`);
@@ -302,6 +302,9 @@ class SupervisedAutoencoder(Module):
             so that they make up about this share of the epoch (``0.5``: half of
             each batch is labeled, on average). None: every row once.
         validation_data : (X_val, y_val), optional
+        checkpoint : str or Path, optional
+            Write the run's state after each epoch, and continue from it (see
+            :func:`~tinyae.optim.loop.fit`).
 
         Raises
         ------
@@ -326,7 +329,7 @@ class SupervisedAutoencoder(Module):
         self.history_ = fit(self, X, loss=loss, optimizer=optimizer, epochs=epochs,
                             batch_size=batch_size, validation_data=validation_data, seed=seed,
                             verbose=verbose, callbacks=callbacks, early_stopping=early_stopping,
-                            y=y)
+                            y=y, checkpoint=checkpoint)
         return self.history_
 
     def evaluate(self, X, y, loss="bce", batch_size=1024):

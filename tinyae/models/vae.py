@@ -220,7 +220,7 @@ class VariationalAutoencoder(Module):
     # ----- training ---------------------------------------------------------------
     def fit(self, X, loss="bce", optimizer=None, epochs=10, batch_size=64,
             validation_data=None, shuffle=True, seed=0, verbose=1, callbacks=None,
-            early_stopping=None, noise=None):
+            early_stopping=None, noise=None, checkpoint=None):
         """Maximize the ELBO on ``X``; returns a :class:`~tinyae.optim.loop.History`.
 
         The same loop and arguments as :meth:`Autoencoder.fit
@@ -234,7 +234,7 @@ class VariationalAutoencoder(Module):
         return fit(self, X, loss=loss, optimizer=optimizer, epochs=epochs,
                    batch_size=batch_size, validation_data=validation_data, shuffle=shuffle,
                    seed=seed, verbose=verbose, callbacks=callbacks,
-                   early_stopping=early_stopping, noise=noise)
+                   early_stopping=early_stopping, noise=noise, checkpoint=checkpoint)
 
     def evaluate(self, X, loss="bce", batch_size=1024):
         """−ELBO per image on ``X`` in eval mode (one reproducible draw of ε per image)."""

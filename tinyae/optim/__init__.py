@@ -7,6 +7,8 @@ module             what                                                   lesson
 ``schedules``      StepDecay, CosineDecay, ReduceLROnPlateau              18
 ``loop``           ``fit`` and ``evaluate``: batches, noise, validation,  7, 12
                    History, callbacks, EarlyStopping, divergence checks
+``checkpoint``     the whole state of a run in one file after each epoch,
+                   so ``fit(checkpoint=PATH)`` resumes bit for bit
 =================  =====================================================  =======
 
 Imports point down only: ``optim`` uses :mod:`tinyae.nn`, :mod:`tinyae.data` (noise

@@ -8,12 +8,13 @@ The heart of it is :func:`fit`'s inner loop, five lines that every lesson shows:
         optimizer.step(model.parameters())          # update in place
 
 Everything else here is bookkeeping: validation, a progress bar, catching
-divergence, early stopping and callbacks.
+divergence, early stopping, callbacks and checkpoints.
 """
 
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from ..data.datasets import add_noise
 from ..errors import DivergenceError, NotFiniteError
 from ..nn.losses import get_loss
 from ..nn.module import as_rng
+from . import checkpoint as ckpt
 from .optimizers import get_optimizer
 
 
@@ -82,6 +84,18 @@ class Callback:
     def on_train_end(self, state):
         pass
 
+    # For checkpoints (``fit(checkpoint=...)``): the settings a resumed run must match, and
+    # the state carried from epoch to epoch (arrays and JSON values), restored after
+    # ``on_train_begin``. A callback with state across epochs overrides both.
+    def config(self):
+        return {}
+
+    def state_dict(self):
+        return {}
+
+    def load_state_dict(self, state):
+        pass
+
 
 @dataclass
 class TrainingState:
@@ -126,6 +140,18 @@ class EarlyStopping(Callback):
         if self.restore_best and self.best_params is not None:
             for (p, _), best in zip(state.model.parameters(), self.best_params):
                 p[...] = best
+
+    def config(self):
+        return {"patience": self.patience, "min_delta": self.min_delta,
+                "restore_best": self.restore_best}
+
+    def state_dict(self):
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                "best_params": self.best_params}
+
+    def load_state_dict(self, state):
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
+        self.best_params = state["best_params"]
 
 
 class _Progress:
@@ -212,12 +238,18 @@ def _loss_label(model, loss_fn):
 
 def fit(model, X, loss="mse", optimizer=None, epochs=10, batch_size=64, validation_data=None,
         shuffle=True, seed=0, verbose=1, callbacks=None, early_stopping=None, noise=None,
-        y=None):
+        y=None, checkpoint=None):
     """Train ``model`` to reconstruct ``X``; see :meth:`Autoencoder.fit` for the arguments.
 
     With targets ``y`` (one per row of ``X``, e.g. class labels checked by
     ``model.check_target``) the model learns ``X -> y`` instead, and
     ``validation_data`` is a pair ``(X_val, y_val)``: the same loop trains a classifier.
+
+    With ``checkpoint=PATH`` the whole state of the run is written to ``PATH`` after
+    every epoch (atomically: :mod:`tinyae.optim.checkpoint`), and a run started again
+    with the same model, data and settings continues from the last complete epoch,
+    ending with the same bits as a run never stopped. A checkpoint of another model,
+    data or settings is refused (:class:`~tinyae.optim.checkpoint.CheckpointError`).
     """
     X = model.check_input(X)
     if y is not None:
@@ -247,10 +279,15 @@ def fit(model, X, loss="mse", optimizer=None, epochs=10, batch_size=64, validati
     n_batches = -(-len(X) // batch_size)
     state = TrainingState(model, optimizer, History())
     progress = _Progress(verbose, epochs, n_batches, label=_loss_label(model, loss_fn))
+    if checkpoint is not None:
+        saver = _Checkpointer(checkpoint, state, callbacks, rng, (X, y, X_val, y_val), dict(
+            loss=loss if isinstance(loss, str) else type(loss_fn).__name__, epochs=epochs,
+            batch_size=batch_size, shuffle=shuffle, seed=seed, noise=noise))
     for cb in callbacks:
         cb.on_train_begin(state)
+    first = 0 if checkpoint is None else saver.resume(progress)
     model.train()
-    for epoch in range(epochs):
+    for epoch in range(first, first if state.stop else epochs):  # stop: a finished run
         for cb in callbacks:
             cb.on_epoch_begin(epoch, state)
         start, total, terms = time.perf_counter(), 0.0, {}
@@ -281,12 +318,47 @@ def fit(model, X, loss="mse", optimizer=None, epochs=10, batch_size=64, validati
         progress.epoch(epoch, history)
         for cb in callbacks:
             cb.on_epoch_end(epoch, state)
+        if checkpoint is not None:
+            saver.save(epoch + 1)
         if state.stop:
             break
     for cb in callbacks:
         cb.on_train_end(state)
     model.eval()
     return state.history
+
+
+class _Checkpointer:
+    """``fit``'s side of :mod:`.checkpoint`: find the run's state, save it, resume it."""
+
+    def __init__(self, path, state, callbacks, rng, data, settings):
+        self.path, self.state, self.callbacks = Path(path), state, callbacks
+        self.run = ckpt.describe_run(state.model, state.optimizer, callbacks, data,
+                                           **settings)
+        self.generators = ckpt.find_generators(state.model, ("fit", rng))
+        # read (and refuse) before any callback or the model is touched
+        self.saved = ckpt.read(self.path, self.run) if self.path.exists() else None
+
+    def resume(self, progress):
+        """Load the checkpoint if there is one; returns the number of epochs already done."""
+        ckpt.remove_stale(self.path)
+        if self.saved is None:
+            return 0
+        s = self.state
+        epoch, s.stop = ckpt.restore(
+            self.path, *self.saved, model=s.model, optimizer=s.optimizer,
+            callbacks=self.callbacks, generators=self.generators, history=s.history)
+        self.saved = None
+        if progress.lines:
+            print(f"resuming from {self.path}: {epoch} epochs done", file=progress.stream,
+                  flush=True)
+        return epoch
+
+    def save(self, epochs_done):
+        s = self.state
+        ckpt.save(self.path, self.run, epoch=epochs_done, stop=s.stop, model=s.model,
+                        optimizer=s.optimizer, callbacks=self.callbacks,
+                        generators=self.generators, history=s.history)
 
 
 def _stop_if_diverged(value, model, epoch, batch, optimizer):

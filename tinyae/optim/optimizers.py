@@ -47,6 +47,55 @@ class Optimizer:
     def config(self):
         return {"lr": self.lr}
 
+    # ----- saving and restoring the state (for checkpoints) -----------------------------
+    #: names of buffers in the state that are scratch space, not state (never saved)
+    scratch = ()
+
+    def state_dict(self, pairs):
+        """The state as ``{"lr", "t", "slots"}``: ``slots[i]`` holds the buffers of ``pairs[i]``.
+
+        ``pairs`` are the model's ``(param, grad)`` pairs, as for :meth:`step`; a
+        parameter not stepped yet has ``{}``. The arrays are the optimizer's own (not
+        copies), as in PyTorch's ``state_dict``.
+        """
+        slots = []
+        for param, _ in pairs:
+            state = self.state.get(id(param))
+            if state is None or state["param"]() is not param:
+                state = {}
+            slots.append({k: v for k, v in state.items()
+                          if isinstance(v, np.ndarray) and k not in self.scratch})
+        return {"lr": self.lr, "t": self.t, "slots": slots}
+
+    def check_state_dict(self, state, pairs):
+        """Raise ``ValueError`` unless :meth:`load_state_dict` can load ``state`` for ``pairs``."""
+        slots = state.get("slots") if isinstance(state, dict) else None
+        if not isinstance(slots, list) or len(slots) != len(pairs):
+            raise ValueError(f"{type(self).__name__} state has "
+                             f"{len(slots) if isinstance(slots, list) else 'no'} parameter "
+                             f"slots, the model has {len(pairs)} parameters")
+        for i, ((param, _), saved) in enumerate(zip(pairs, slots)):
+            if not saved:
+                continue
+            fresh = self.init_state(param)
+            for key, value in saved.items():
+                if key not in fresh or np.shape(value) != param.shape \
+                        or np.asarray(value).dtype != fresh[key].dtype:
+                    raise ValueError(f"{type(self).__name__} state: buffer {key!r} of "
+                                     f"parameter {i} does not fit a {param.dtype} array of "
+                                     f"shape {param.shape}")
+
+    def load_state_dict(self, state, pairs):
+        """Restore a :meth:`state_dict` for the same parameters (checked first, then copied)."""
+        self.check_state_dict(state, pairs)
+        self.lr, self.t, self.state = float(state["lr"]), int(state["t"]), {}
+        for param, saved in zip((p for p, _ in pairs), state["slots"]):
+            if saved:
+                buffers = self.state[id(param)] = self.init_state(param)
+                for key, value in saved.items():
+                    buffers[key][...] = value
+                buffers["param"] = weakref.ref(param)
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
@@ -116,6 +165,8 @@ class Adam(Optimizer):
     def init_state(self, param):
         return {"m": np.zeros_like(param), "v": np.zeros_like(param),
                 "tmp": np.empty_like(param)}
+
+    scratch = ("tmp",)
 
     def update(self, param, grad, state):
         # g = grad + wd·θ;  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;

@@ -3,6 +3,8 @@
 Each sets ``optimizer.lr`` before an epoch (or after one, for the plateau rule);
 ``fit`` records the rate of every epoch in ``History.lr`` and the progress bar
 shows it. ``lr₀`` below is the optimizer's learning rate when training starts.
+Each keeps its state across epochs (``lr₀``, the plateau's best loss and count) in
+``state_dict()``, so a checkpointed run resumes with it (:mod:`tinyae.optim.checkpoint`).
 """
 
 import math
@@ -28,6 +30,15 @@ class StepDecay(Callback):
     def on_epoch_begin(self, epoch, state):
         state.optimizer.lr = self.lr0 * self.gamma ** (epoch // self.step_size)
 
+    def config(self):
+        return {"step_size": self.step_size, "gamma": self.gamma}
+
+    def state_dict(self):
+        return {"lr0": self.lr0}
+
+    def load_state_dict(self, state):
+        self.lr0 = state["lr0"]
+
 
 class CosineDecay(Callback):
     """Cosine annealing from ``lr₀`` down to ``lr_min`` over ``epochs`` epochs.
@@ -49,6 +60,15 @@ class CosineDecay(Callback):
         t = min(epoch, self.epochs) / self.epochs
         cosine = (1 + math.cos(math.pi * t)) / 2
         state.optimizer.lr = self.lr_min + (self.lr0 - self.lr_min) * cosine
+
+    def config(self):
+        return {"epochs": self.epochs, "lr_min": self.lr_min}
+
+    def state_dict(self):
+        return {"lr0": self.lr0}
+
+    def load_state_dict(self, state):
+        self.lr0 = state["lr0"]
 
 
 class ReduceLROnPlateau(Callback):
@@ -79,3 +99,13 @@ class ReduceLROnPlateau(Callback):
         if self.bad_epochs > self.patience:
             state.optimizer.lr = max(state.optimizer.lr * self.factor, self.min_lr)
             self.bad_epochs = 0
+
+    def config(self):
+        return {"factor": self.factor, "patience": self.patience,
+                "threshold": self.threshold, "min_lr": self.min_lr}
+
+    def state_dict(self):
+        return {"best": self.best, "bad_epochs": self.bad_epochs}
+
+    def load_state_dict(self, state):
+        self.best, self.bad_epochs = state["best"], state["bad_epochs"]
