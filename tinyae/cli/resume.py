@@ -67,12 +67,17 @@ def _show(value):
     return value
 
 
+_CREATED = set()   # output folders this process made
+
+
 def start_run(args, out):
     """Before training: refuse to overwrite an interrupted run; record the options in ``out``.
 
     Returns the checkpoint's path for ``fit``.
     """
     checkpoint = out / CHECKPOINT
+    if not out.exists():
+        _CREATED.add(out)           # so that a failed run can take its folder away again
     out.mkdir(parents=True, exist_ok=True)
     if args.resume is None:
         if checkpoint.exists() and not args.overwrite:
@@ -110,6 +115,8 @@ def fit_or_interrupt(train, out, epochs):
         return train()
     except Exception:
         finish(out)
+        if out in _CREATED and not any(out.iterdir()):
+            out.rmdir()             # a failed run leaves no empty folder, skips no number
         raise
     except KeyboardInterrupt:
         checkpoint = Path(out) / CHECKPOINT
