@@ -64,29 +64,56 @@ def _notebook_kernel():
     return shell if getattr(shell, "kernel", None) is not None else None
 
 
-def _fit_the_page(fig):
-    """Raise every text below MIN_FONT to it; narrow a figure wider than MAX_WIDTH.
-
-    The width is that of the saved PNG: the tight box around everything drawn (a
-    legend or a title may stick out of the figure), plus PAD on each side. Narrowing
-    keeps the proportions and the point sizes of the texts, so the layout is redone
-    and measured again, a few times at most.
-    """
-    fig.draw_without_rendering()  # lays the figure out, creating its tick labels
+def _raise_small_fonts(fig):
+    """Raise every text below MIN_FONT to it; True if one was raised."""
+    raised = False
     for text in fig.findobj(Text):
         if text.get_text() and text.get_fontsize() < MIN_FONT:
             text.set_fontsize(MIN_FONT)
-    titles = [fig._suptitle] + [ax.title for ax in fig.axes]
-    for title in titles:
+            raised = True
+    return raised
+
+
+def _render(fig, dpi):
+    """The figure as PNG bytes, cut to the tight box around what is drawn, plus PAD."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=dpi, bbox_inches="tight", pad_inches=PAD, format="png")
+    return buffer.getvalue()
+
+
+def _png_width(png):
+    """Width in pixels, read from the PNG's header (the IHDR chunk)."""
+    return int.from_bytes(png[16:20], "big")
+
+
+def _fit_the_page(fig, dpi):
+    """The figure as PNG bytes at most MAX_WIDTH wide, with no text below MIN_FONT.
+
+    A figure wider than MAX_WIDTH is narrowed first (to MAX_WIDTH less the PAD on
+    either side of the PNG), its proportions kept; texts keep
+    their point size, and titles longer than the figure wrap. The width that counts is
+    the PNG's (a legend or a label may stick out of the figure): if it is still too
+    wide, the figure is narrowed by the excess and drawn again, a few times at most.
+    Tick labels exist only once drawn, so small fonts are checked again after drawing.
+    """
+    _raise_small_fonts(fig)
+    for title in [fig._suptitle] + [ax.title for ax in fig.axes]:
         if title is not None:
             title.set_wrap(True)  # a title longer than the figure breaks into lines
+    width, height = fig.get_size_inches()
+    fits = MAX_WIDTH - 2 * PAD  # the PNG adds PAD on each side of the tight box
+    if width > fits:
+        fig.set_size_inches(fits, height * fits / width)
+    png = _render(fig, dpi)
     for _ in range(4):
-        fig.draw_without_rendering()
-        width = fig.get_tightbbox().width + 2 * PAD
-        if width <= MAX_WIDTH + 1e-3:
-            return
-        scale = 0.995 * MAX_WIDTH / width
-        fig.set_size_inches(fig.get_size_inches() * scale)
+        too_wide = _png_width(png) > MAX_WIDTH * dpi + 0.5
+        if not (_raise_small_fonts(fig) or too_wide):
+            break
+        if too_wide:
+            scale = 0.995 * MAX_WIDTH * dpi / _png_width(png)
+            fig.set_size_inches(fig.get_size_inches() * scale)
+        png = _render(fig, dpi)
+    return png
 
 
 def _finish(fig, path, title=None, dpi=DPI):
@@ -95,16 +122,14 @@ def _finish(fig, path, title=None, dpi=DPI):
     kernel = _notebook_kernel()
     if path is None and kernel is None:
         return fig
-    _fit_the_page(fig)
-    buffer = io.BytesIO()  # drawn once, for the file and for the notebook alike
-    fig.savefig(buffer, dpi=dpi, bbox_inches="tight", pad_inches=PAD, format="png")
+    png = _fit_the_page(fig, dpi)  # drawn once, for the file and for the notebook alike
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(buffer.getvalue())
+        path.write_bytes(png)
     if kernel is not None:
         from IPython.display import Image, display
-        display(Image(data=buffer.getvalue(), format="png"))
+        display(Image(data=png, format="png"))
     return fig
 
 
