@@ -49,6 +49,7 @@ exclude_patterns = ["_build", "_ext", "_static", "README.md", "conf.py", "screen
 
 # ----- MyST and the lessons ----------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+numfig = True                        # "Fig. 16": the lessons refer to figures by number
 myst_heading_anchors = 3
 # Lessons are read from their percent-format scripts; tinyae_book.read_lesson adds a
 # hidden first cell (fast mode, figures to a temporary folder, run from the repo root).
