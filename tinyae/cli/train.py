@@ -202,7 +202,8 @@ def cmd_train(args):
                "batch_size": args.batch_size, "seed": args.seed, "dtype": args.dtype,
                "noise": list(args.noise) if args.noise else None,
                "image_shape": list(shape) if shape else None,
-               "schedule": ":".join(map(str, args.schedule)) if args.schedule else None,
+               "schedule": ":".join([args.schedule[0], *(f"{v:g}" for v in args.schedule[1:])])
+               if args.schedule else None,
                "error": "squared error summed over pixels, mean over images",
                **errors, **extra, "seconds": seconds, "history": history.to_dict()}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
