@@ -102,7 +102,10 @@ def test_conv_on_colour_images_has_rgb_kernels_drawn_as_colour_patches(tmp_path,
     first = model.encoder.layers[0]
     assert first.params["W"].shape == (4, 3, 3, 3)                  # 3 input channels
     assert first.output_shape((3, 32, 32)) == (4, 16, 16)           # stride 2 on 32x32
-    assert saturation(out / "filters.png") > 0.3
+    # RGB patches: some pixel is mostly green, which the red-white-blue map of gray
+    # kernels never draws
+    rgb = mpimg.imread(out / "filters.png")[..., :3]
+    assert (rgb[..., 1] - np.maximum(rgb[..., 0], rgb[..., 2])).max() > 0.1
     assert saturation(out / "reconstructions.png") > 0.3
 
 
