@@ -137,10 +137,10 @@ def cmd_train(args):
     from .supervised import check_options, train_supervised
 
     check_options(args)
-    X_train, y_train, X_test, y_test, shape, name = load_data(
-        args.data, args.test_size, args.seed, args.dtype, args.image_size)
     if args.labels and args.schedule:
         raise ValueError("--schedule applies to the autoencoders, not yet to --labels")
+    X_train, y_train, X_test, y_test, shape, name = load_data(
+        args.data, args.test_size, args.seed, args.dtype, args.image_size)
     if args.labels:
         out = _output_folder(args.out, name, args.overwrite)
         return train_supervised(args, X_train, y_train, X_test, y_test, shape, name, out)
