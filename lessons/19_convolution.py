@@ -788,8 +788,8 @@ plots.plot_reconstructions(
     image_shape=(3, 32, 32), row_labels=["original", f"PCA-{COLOUR_CODE}", "conv AE"],
     path=FIGURES / "19_colour_reconstructions.png",
     title=f"test patches (bottom half of the photograph), code size {COLOUR_CODE}")
-plots.plot_filters(colour_ae, path=FIGURES / "19_colour_filters.png",
-                   title="first-layer kernels, 3×3×3 each, as RGB patches (gray is 0)")
+fig = plots.plot_filters(colour_ae, path=FIGURES / "19_colour_filters.png",
+                         title="first-layer kernels, 3×3×3 each, as RGB (gray is 0)")
 
 # %% [markdown]
 # The printout says which of the two reconstructs the unseen half better at this code
