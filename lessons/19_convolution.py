@@ -697,6 +697,7 @@ if have_mnist:
 # training on five and testing on two others).
 
 # %%
+import itertools
 import shutil
 import tempfile
 
@@ -742,8 +743,9 @@ for i, part in enumerate(np.array_split(train_patches, 5), start=1):
 test_file_size = os.path.getsize(cifar_folder / "test_batch.bin")
 shutil.rmtree(cifar_folder)                                   # read: no longer needed
 print(f"photograph {photo.shape[0]}x{photo.shape[1]}: {len(C_train):,} training and "
-      f"{len(C_test):,} test patches, rows of {C_train.shape[1]:,} pixels "
-      f"({test_file_size:,} bytes in the test file)")
+      f"{len(C_test):,} test patches")
+print(f"rows of {C_train.shape[1]:,} pixels; the test file held {test_file_size:,} "
+      "bytes")
 assert np.array_equal(C_test[0].reshape(3, 32, 32), test_patches[0] / np.float32(255))
 
 # %% [markdown]
@@ -773,9 +775,11 @@ colour_errors = {
 print(f"code size {COLOUR_CODE}, {colour_epochs} epochs, "
       f"{colour_ae.n_parameters():,} parameters, "
       f"{sum(colour_hist.epoch_time):.0f} s of training")
-print("learning rate per epoch:", ", ".join(f"{lr:.2g}" for lr in colour_hist.lr))
+runs = [(lr, len(list(same))) for lr, same in itertools.groupby(colour_hist.lr)]
+print("learning rate:", ", ".join(f"{lr:.2g} for {n} epochs" for lr, n in runs))
+print("test error per patch (squared, summed over the pixels):")
 for name, value in colour_errors.items():
-    print(f"  test error of {name:<24} {value:8.2f}  (squared, summed over the pixels)")
+    print(f"  {name:<24} {value:8.2f}")
 assert colour_hist.train_loss[-1] < colour_hist.train_loss[0]
 assert max(colour_errors.values()) == mean_error                   # both beat the mean
 
@@ -797,8 +801,8 @@ fig = plots.plot_filters(colour_ae, path=FIGURES / "19_colour_filters.png",
 # PCA's first components, and a nonlinear model needs many more images and epochs than
 # a lesson can spend to find something better. In the pictures, look at where the two
 # differ: at sharp edges between two colours, and in colours the training half rarely
-# showed. The learning rates printed per epoch show whether `ReduceLROnPlateau` cut the
-# rate, and when: only after the test loss has stalled.
+# showed. The printed learning rate shows whether `ReduceLROnPlateau` cut it, and after
+# how many epochs: only once the test loss has stalled.
 #
 # Each first-layer kernel is drawn as a tiny colour picture: red, green and blue show
 # the weights of the three channels (mid-gray is zero), so a kernel that looks for a
