@@ -330,14 +330,17 @@ def plot_filters(W, image_shape=None, n=None, path=None, title=None):
 
     ``W`` may be a model: ``plot_filters(model)`` shows the weights of the
     first layer of ``model.encoder``; for a convolutional model, its kernels
-    ``(out, in, kh, kw)``, each drawn as a ``kh × kw`` tile (first input channel).
-    Each tile is scaled by its own largest absolute weight, so white is 0, full
-    red is +max, full blue −max.
+    ``(out, in, kh, kw)``, each drawn as a ``kh × kw`` tile (first input channel,
+    or all three as an RGB patch when ``in`` is 3). Each tile is scaled by its own
+    largest absolute weight, so white is 0, full red is +max, full blue −max;
+    colour filters (``image_shape`` ``(3, H, W)`` or RGB kernels) show the three
+    channels' weights as red, green and blue, mid-gray being 0.
     """
     if hasattr(W, "encoder"):
         W = next(m.params["W"] for m in W.encoder.layers if "W" in getattr(m, "params", {}))
     if np.ndim(W) == 4:  # conv kernels: one tile per output channel
-        W = np.asarray(W)[:, 0]
+        W = np.asarray(W)
+        W = W if W.shape[1] == 3 else W[:, 0]  # colour kernels as RGB patches
         image_shape = W.shape[1:]
         W = W.reshape(len(W), -1).T
     W = check_array(W, "plot_filters", ndim=2)

@@ -107,3 +107,28 @@ def _dropout(text):
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), got {text!r}")
     return value
+
+
+def _schedule(text):
+    """``--schedule``: ``cosine``, ``step[:STEP[:GAMMA]]`` or ``plateau[:PATIENCE[:FACTOR]]``."""
+    kind, *numbers = text.split(":")
+    usage = ("expected cosine, step[:STEP[:GAMMA]] or plateau[:PATIENCE[:FACTOR]], e.g. "
+             f"plateau:3:0.5, got {text!r}")
+    limits = {"cosine": 0, "step": 2, "plateau": 2}
+    if kind not in limits or len(numbers) > limits[kind]:
+        raise argparse.ArgumentTypeError(usage)
+    try:
+        values = [float(v) for v in numbers]
+    except ValueError:
+        raise argparse.ArgumentTypeError(usage) from None
+    whole = values[:1]  # STEP and PATIENCE count epochs; GAMMA and FACTOR are fractions
+    fraction = values[1:]
+    if kind == "step" and any(v < 1 or v != int(v) for v in whole):
+        raise argparse.ArgumentTypeError(f"STEP must be a whole number of epochs >= 1, "
+                                         f"got {text!r}")
+    if kind == "plateau" and any(v < 0 or v != int(v) for v in whole):
+        raise argparse.ArgumentTypeError(f"PATIENCE must be a whole number of epochs >= 0, "
+                                         f"got {text!r}")
+    if any(not 0 < v < 1 for v in fraction):
+        raise argparse.ArgumentTypeError(f"the factor must be between 0 and 1, got {text!r}")
+    return (kind, *values)

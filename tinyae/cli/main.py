@@ -26,11 +26,13 @@ from .args import (
     _Parser,
     _positive_float,
     _positive_int,
+    _schedule,
     _sizes,
     _sparsity,
 )
 from .commands import cmd_apply, cmd_export, cmd_sample
 from .grading import register as register_grading
+from .images import image_size
 from .train import cmd_train
 
 
@@ -46,8 +48,12 @@ def build_parser():
                        description="Train an autoencoder; with no options, the shallow model "
                        "on the built-in 8x8 digits (well under a minute).")
     t.add_argument("--data", default="digits",
-                   help="'digits' (built in), 'mnist:FOLDER' (IDX files), or a .npy/.npz/.csv "
-                   "file of shape (n, d) (default: digits)")
+                   help="'digits' (built in), 'mnist:FOLDER' (IDX files), 'cifar10:FOLDER' "
+                   "(CIFAR-10, binary version), 'images:FOLDER' (your PNG/JPEG pictures, "
+                   "colour kept), or a .npy/.npz/.csv file of shape (n, d) (default: digits)")
+    t.add_argument("--image-size", type=image_size, default=None, metavar="HxW",
+                   help="with --data images:FOLDER: resize every picture to H x W pixels "
+                   "(e.g. 32 or 32x48); without it all pictures must have the same size")
     t.add_argument("--code", type=_positive_int, default=16, help="code size (default 16)")
     t.add_argument("--hidden-sizes", type=_sizes, default=[],
                    help="hidden layers between input and code for a deep model, e.g. 32 or "
@@ -69,6 +75,12 @@ def build_parser():
                    help="learning rate (default 3e-3 for adam, 0.05 for sgd)")
     t.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
     t.add_argument("--epochs", type=_positive_int, default=100)
+    t.add_argument("--schedule", type=_schedule, default=None, metavar="KIND",
+                   help="learning-rate schedule: cosine (to 0 over the run), "
+                   "step[:STEP[:GAMMA]] (x GAMMA, default 0.1, every STEP epochs, default a "
+                   "third of the run), or plateau[:PATIENCE[:FACTOR]] (x FACTOR, default "
+                   "0.1, when the test loss has not improved for more than PATIENCE epochs, "
+                   "default 5) (default: a constant rate)")
     t.add_argument("--batch-size", type=_positive_int, default=32)
     t.add_argument("--noise", type=_noise, default=None, metavar="KIND:LEVEL",
                    help="denoising: corrupt inputs with gaussian, masking or salt_pepper noise "
@@ -81,7 +93,8 @@ def build_parser():
     t.add_argument("--weight-decay", type=_nonnegative_float, default=None, metavar="LAMBDA",
                    help="L2 weight decay (LAMBDA/2)·ΣW² on the weight matrices")
     t.add_argument("--conv", action="store_true",
-                   help="a convolutional autoencoder (square gray images: digits, MNIST)")
+                   help="a convolutional autoencoder (images: digits, MNIST, CIFAR-10, "
+                   "your pictures; gray or colour)")
     t.add_argument("--channels", type=_sizes, default=[16, 32],
                    help="with --conv: channels of each convolution (default 16,32)")
     t.add_argument("--batchnorm", action="store_true",

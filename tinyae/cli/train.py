@@ -8,10 +8,18 @@ import numpy as np
 
 from ..data.datasets import load_array, load_digits, load_mnist, train_test_split
 from .resume import finish, fit_or_interrupt, resumed_args, start_run
+from .images import load_colour
 
 
-def load_data(spec, test_size, seed, dtype):
-    """``(X_train, y_train, X_test, y_test, image_shape, name)`` for a ``--data`` value."""
+def load_data(spec, test_size, seed, dtype, image_size=None):
+    """``(X_train, y_train, X_test, y_test, image_shape, name)`` for a ``--data`` value.
+
+    ``image_shape`` is ``(H, W)`` for gray images, ``(C, H, W)`` for colour, None
+    for rows that are not images.
+    """
+    colour = load_colour(spec, test_size, seed, dtype, size=image_size)
+    if colour is not None:
+        return colour
     if spec == "digits":
         X, y = load_digits(dtype=dtype)
         X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size, seed=seed)
@@ -21,8 +29,9 @@ def load_data(spec, test_size, seed, dtype):
         return X_train, y_train, X_test, y_test, (28, 28), "mnist"
     path = Path(spec)
     if not path.exists():
-        raise FileNotFoundError(f"--data {spec!r}: expected 'digits', 'mnist:FOLDER' or an "
-                                "existing .npy/.npz/.csv file")
+        raise FileNotFoundError(f"--data {spec!r}: expected 'digits', 'mnist:FOLDER', "
+                                "'cifar10:FOLDER', 'images:FOLDER' or an existing "
+                                ".npy/.npz/.csv file")
     X = load_array(path, dtype=dtype)
     y = _labels_beside(path, len(X))
     if y is None:
@@ -73,16 +82,17 @@ def build_model(args, n_inputs, image_shape=None):
                          "--hidden-sizes too (e.g. --hidden-sizes 32)")
     if args.conv:
         if image_shape is None:
-            raise ValueError(f"--conv needs square images, but each row of the data has "
+            raise ValueError(f"--conv needs images, but each row of --data {args.data} has "
                              f"{n_inputs} values, not a square number of pixels (8x8 = 64 for "
-                             "the digits, 28x28 = 784 for MNIST)")
+                             "the digits, 28x28 = 784 for MNIST); colour images come from "
+                             "'cifar10:FOLDER' or 'images:FOLDER'")
         if args.variational or penalized or args.hidden_sizes:
-            raise ValueError("--conv trains a plain convolutional autoencoder on square gray "
-                             "images; it does not combine with --variational, --sparsity, "
-                             "--l1, --weight-decay or --hidden-sizes")
-        H, W = image_shape
+            raise ValueError("--conv trains a plain convolutional autoencoder; it does not "
+                             "combine with --variational, --sparsity, --l1, --weight-decay "
+                             "or --hidden-sizes")
+        C, H, W = image_shape if len(image_shape) == 3 else (1, *image_shape)
         strides = [1 if i == 0 and H <= 8 else 2 for i in range(len(args.channels))]
-        model = Autoencoder.conv((1, H, W), channels=args.channels, code=args.code,
+        model = Autoencoder.conv((C, H, W), channels=args.channels, code=args.code,
                                  strides=strides, hidden=args.activation or "relu",
                                  output=args.output, seed=args.seed, dtype=args.dtype)
         return model, [n_inputs, *(f"conv{c}" for c in args.channels), args.code]
@@ -141,6 +151,30 @@ def make_optimizer(args):
     return SGD(lr=args.lr or 0.05, momentum=args.momentum)
 
 
+def make_schedule(spec, epochs):
+    """The learning-rate schedule of ``--schedule`` as a list of ``fit`` callbacks.
+
+    ``spec`` is ``(kind, *numbers)`` from :func:`tinyae.cli.args._schedule`:
+    ``("cosine",)`` decays to 0 over the run; ``("step", STEP, GAMMA)`` multiplies the
+    rate by GAMMA (default 0.1) every STEP epochs (default a third of the run);
+    ``("plateau", PATIENCE, FACTOR)`` multiplies it by FACTOR (default 0.1) when the
+    test loss has not improved for more than PATIENCE epochs (default 5).
+    """
+    from ..optim.schedules import CosineDecay, ReduceLROnPlateau, StepDecay
+
+    if spec is None:
+        return []
+    kind, *numbers = spec
+    if kind == "cosine":
+        return [CosineDecay(epochs)]
+    if kind == "step":
+        step, gamma = (numbers + [None, None])[:2]
+        return [StepDecay(int(step or max(1, epochs // 3)), 0.1 if gamma is None else gamma)]
+    patience, factor = (numbers + [None, None])[:2]
+    return [ReduceLROnPlateau(factor=0.1 if factor is None else factor,
+                              patience=5 if patience is None else int(patience))]
+
+
 def cmd_train(args):
     from .. import plots
     from ..backend import check_usable, set_backend
@@ -154,8 +188,10 @@ def cmd_train(args):
     from .supervised import check_options, train_supervised
 
     check_options(args)
+    if args.labels and args.schedule:
+        raise ValueError("--schedule applies to the autoencoders, not yet to --labels")
     X_train, y_train, X_test, y_test, shape, name = load_data(
-        args.data, args.test_size, args.seed, args.dtype)
+        args.data, args.test_size, args.seed, args.dtype, args.image_size)
     if args.labels:
         out = _output_folder(args.out, name, args.overwrite)
         return train_supervised(args, X_train, y_train, X_test, y_test, shape, name, out)
@@ -165,8 +201,9 @@ def cmd_train(args):
     checkpoint = start_run(args, out)
     variational = args.variational
     say = (lambda *a: None) if args.quiet else print
+    what = "x".join(map(str, shape)) + " = " if shape is not None and len(shape) == 3 else ""
     say(f"data: {name}, {len(X_train)} training and {len(X_test)} test images of "
-        f"{X_train.shape[1]} pixels")
+        f"{what}{X_train.shape[1]} pixels")
     kind = "variational autoencoder, " if variational else ""
     extras = "".join(f"; {p!r}" for p in getattr(model, "penalties", []))
     say(f"model: {kind}{' -> '.join(map(str, sizes + sizes[-2::-1]))}, "
@@ -176,7 +213,8 @@ def cmd_train(args):
     history = fit_or_interrupt(lambda: model.fit(
         X_train, loss=args.loss, optimizer=optimizer, epochs=args.epochs,
         batch_size=args.batch_size, validation_data=X_test, seed=args.seed,
-        verbose=0 if args.quiet else 1, noise=args.noise, checkpoint=checkpoint), out, args.epochs)
+        verbose=0 if args.quiet else 1, noise=args.noise, checkpoint=checkpoint,
+        callbacks=make_schedule(args.schedule, args.epochs)), out, args.epochs)
     if history is None:  # Ctrl-C: the checkpoint holds the last complete epoch
         return 130
     seconds = time.perf_counter() - start
@@ -217,6 +255,9 @@ def cmd_train(args):
                "loss": args.loss, "optimizer": repr(optimizer), "epochs": history.epochs,
                "batch_size": args.batch_size, "seed": args.seed, "dtype": args.dtype,
                "noise": list(args.noise) if args.noise else None,
+               "image_shape": list(shape) if shape else None,
+               "schedule": ":".join([args.schedule[0], *(f"{v:g}" for v in args.schedule[1:])])
+               if args.schedule else None,
                "error": "squared error summed over pixels, mean over images",
                **errors, **extra, "seconds": seconds, "history": history.to_dict()}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
@@ -242,7 +283,8 @@ def cmd_train(args):
                      f"{', coloured by label' if y_test is not None else ''})")
     if shape is not None:
         plots.plot_filters(model, image_shape=shape, path=out / "filters.png",
-                           title="encoder filters (first layer)")
+                           title="encoder filters (first layer)"
+                           + ("; gray is 0" if len(shape) == 3 else ""))
         # walk between two different digits when labels tell which is which
         b = 1 if y_test is None else int(np.argmax(y_test != y_test[0]))
         plots.plot_interpolation(model, X_test[0], X_test[b], steps=8, image_shape=shape,
