@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from ..data.datasets import load_array, load_digits, load_mnist, train_test_split
-from .resume import finish, fit_or_interrupt, resumed_args, start_run
 from .images import load_colour
+from .resume import finish, fit_or_interrupt, resumed_args, start_run
 
 
 def load_data(spec, test_size, seed, dtype, image_size=None):
