@@ -1,7 +1,8 @@
 """The book (docs/) and the "Coming from Keras" scripts (examples/keras/).
 
 The book itself is built by ``make -C docs html`` (CI does it after the tests): that build
-executes every lesson and fails on any warning. These tests check, without Sphinx, what
+renders every lesson's stored full run and fails on any warning (tests/test_stored_runs.py
+checks the stored runs). These tests check, without Sphinx, what
 the build is made of: the page generators in ``docs/_ext/tinyae_book.py`` (every public
 name in the API reference, every lesson in the syllabus, exercises without solutions),
 the lesson reader, figures that show inline in a notebook, the docstring examples (run
@@ -134,16 +135,15 @@ def test_lessons_save_figures_through_plots(path):
             "saves the PNG and shows the figure in a notebook and in the book")
 
 
-def test_lesson_reader_adds_a_hidden_fast_mode_cell():
+def test_lesson_reader_adds_one_hidden_cell():
     pytest.importorskip("jupytext", reason="the lesson reader needs the docs extra")
     assert LESSONS, "no lessons found"
     for path in LESSONS:
         text = path.read_text(encoding="utf-8")
-        notebook = book.read_lesson(text)
+        notebook = book.lesson_notebook(text)
         setup, first = notebook.cells[0], notebook.cells[1]
         assert setup.cell_type == "code" and "remove-cell" in setup.metadata["tags"]
-        assert 'os.environ["TINYAE_FAST"] = "1"' in setup.source
-        assert book.figure_folder(text) in setup.source
+        assert setup.source == book.setup_cell_source()  # the same on every machine
         assert first.cell_type == "markdown" and book.lesson_title(path) in first.source
         markers = sum(line.startswith("# %%") for line in text.splitlines())
         assert len(notebook.cells) == markers + 1, path.name
@@ -168,11 +168,6 @@ def test_a_lesson_that_exits_stops_there_in_the_book():
     namespace["_StopAtExit"].stopped = False
     with pytest.raises(SystemExit):
         run("import sys\nsys.exit(1)")  # a failure still fails
-
-
-def test_lessons_with_different_text_get_different_figure_folders():
-    folders = {book.figure_folder(path.read_text(encoding="utf-8")) for path in LESSONS}
-    assert len(folders) == len(LESSONS)
 
 
 def test_syllabus_lists_every_lesson_in_order():
