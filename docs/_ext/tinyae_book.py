@@ -65,23 +65,6 @@ def lesson_title(path):
     raise ValueError(f"{path}: no '# # Title' line; every lesson opens with its title")
 
 
-def lesson_summary(path):
-    """The lesson's first prose paragraph after the title, as one line (for the syllabus)."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("# # ")) + 1
-    words = []
-    for line in lines[start:]:
-        text = line[2:] if line.startswith("# ") else ""
-        if not text.strip():
-            if words:
-                break
-            continue
-        words.append(text.strip())
-    paragraph = " ".join(words)
-    sentence = re.match(r"(.+?[.!?])(\s|$)", paragraph)
-    return sentence.group(1) if sentence else paragraph
-
-
 # ----- lessons as notebooks ----------------------------------------------------------------
 # A lesson may stop early with sys.exit(0), as a script would: lesson 21 does when PyTorch
 # is absent, after printing that it skipped. In a kernel that would be an error, and the
@@ -348,13 +331,59 @@ def _link(target, link):
         shutil.copyfile(target, link)
 
 
+# What each lesson is about, written for the home page's table (not the lesson's own first
+# sentence, which often leans on the lesson before it). A lesson without a line here stops
+# the build, so a new lesson gets its description when it joins the course.
+HOME_PAGE_DESCRIPTIONS = {
+    "01": "Encoder, decoder, code: what an autoencoder is, and PCA, the baseline to beat.",
+    "02": "The dense layer: shapes, batches as one matrix product, and how to draw the "
+          "first weights.",
+    "03": "ReLU, sigmoid and tanh with their derivatives, and a sigmoid that never overflows.",
+    "04": "Squared error or cross-entropy for pixels, the gradient each sends back, and a "
+          "stable cross-entropy.",
+    "05": "Every gradient of the shallow autoencoder derived with the chain rule, then "
+          "written in NumPy.",
+    "06": "Finite differences check a backward pass, and catch the mistakes that still train.",
+    "07": "The training loop in full: optimizers, learning rate, mini-batches, when to stop.",
+    "08": "What a trained autoencoder learned: reconstructions, filters, codes, and how far "
+          "it beats PCA.",
+    "09": "With linear layers and squared error, an autoencoder finds PCA's subspace but not "
+          "its basis.",
+    "10": "Deep autoencoders: vanishing gradients, the initialisation that fixes them, and "
+          "when depth pays.",
+    "11": "Derive a gradient yourself and let `tinyae check` say what is wrong with it.",
+    "12": "Trained on corrupted digits to return clean ones, an autoencoder must learn what "
+          "digits look like.",
+    "13": "A sparsity penalty makes wide codes useful: each unit specialises in a stroke.",
+    "14": "The code as a map, a space to walk through, and features for a classifier with "
+          "few labels.",
+    "15": "Codes quantised to a few bits and written to a file: compression counted in real "
+          "bytes.",
+    "16": "New digits from a decoder, and whether they help a classifier trained on few "
+          "labels.",
+    "17": "The variational autoencoder: the ELBO, the reparameterisation and every gradient, "
+          "by hand.",
+    "18": "One deep model, 200 digits, six defences against overfitting compared on the same "
+          "curves.",
+    "19": "Convolution from its definition to a fast im2col, its backward pass, and a "
+          "convolutional autoencoder.",
+    "20": "Autoencoders that also use labels, with few or many of them, compared with a "
+          "plain classifier.",
+    "21": "The same model in PyTorch, its weights out and back bit for bit, then trained on "
+          "two processes.",
+}
+
+
 def syllabus():
-    """The home page's syllabus: every lesson in order, with its first sentence."""
+    """The home page's syllabus: every lesson in order, with its home-page description."""
     rows = ["| | lesson | what it is about |", "|---|---|---|"]
     for path in lesson_files():
         number, _, title = lesson_title(path).partition(": ")
+        if path.name[:2] not in HOME_PAGE_DESCRIPTIONS:
+            raise ValueError(f"lessons/{path.name} has no description for the home page: add "
+                             f"one to HOME_PAGE_DESCRIPTIONS in docs/_ext/tinyae_book.py")
         rows.append(f"| {path.name[:2]} | [{title or number}](lessons/{path.stem}) | "
-                    f"{lesson_summary(path).replace('|', '/')} |")
+                    f"{HOME_PAGE_DESCRIPTIONS[path.name[:2]]} |")
     return "\n".join(rows) + "\n"
 
 
