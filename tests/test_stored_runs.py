@@ -100,10 +100,8 @@ def test_a_run_missing_from_the_cache_is_stale(tmp_path):
     assert problems[0].endswith("make -C docs run LESSON=05")
 
 
-def test_the_build_stops_on_a_stale_lesson_with_the_message(tmp_path, monkeypatch):
+def test_the_build_stops_on_a_stale_lesson_with_the_message(tmp_path, monkeypatch, capsys):
     """What the Sphinx build calls at config-inited, before it reads any page."""
-    from sphinx.errors import SphinxError
-
     lesson = store_run(tmp_path, LESSON)
     docs = tmp_path / "docs"
     (docs / "lessons").mkdir(parents=True)
@@ -115,14 +113,16 @@ def test_the_build_stops_on_a_stale_lesson_with_the_message(tmp_path, monkeypatc
 
     book.use_stored_runs(None, config)  # up to date: MyST-NB gets its copy of the store
     assert (tmp_path / "build-cache" / "global.db").exists()
+    assert capsys.readouterr().err == ""
 
     lesson.write_text(LESSON + "\nprint('one more line')\n", encoding="utf-8")
-    with pytest.raises(SphinxError) as stopped:
+    with pytest.raises(SystemExit) as stopped:
         book.use_stored_runs(None, config)
-    assert stopped.value.category == "Stale stored run"
-    message = str(stopped.value)
-    assert "lessons/05_small.py changed since its stored run" in message
-    assert "make -C docs run LESSON=05" in message and "make -C docs run-all" in message
+    assert stopped.value.code == 2
+    message = capsys.readouterr().err
+    assert "Stale stored run:\nlessons/05_small.py changed since its stored run" in message
+    assert "refresh it with make -C docs run LESSON=05\n" in message
+    assert "make -C docs run-all refreshes every lesson" in message
 
 
 def test_the_page_shows_the_run_time_and_the_download_under_the_title(tmp_path, monkeypatch):
@@ -130,7 +130,7 @@ def test_the_page_shows_the_run_time_and_the_download_under_the_title(tmp_path, 
     monkeypatch.setattr(stored_runs, "METADATA", tmp_path / "runs.json")
     first = book.read_lesson(LESSON).cells[1].source.split("\n")
     assert first[0] == "# Lesson 5: A small lesson"
-    assert first[2].startswith("*Time to run: **3 s**, the full run shown on this page "
+    assert first[2].startswith("*Time to run: **3 s** for the full run shown here "
                                "(5 December 2026; Test CPU, 2 cores; tinyae 0.1.0).* ")
     assert '<a href="../_sources/lessons/05_small.ipynb" download>' in first[2]
     assert first[3:5] == ["", "Its first paragraph."]

@@ -131,12 +131,9 @@ def run_note(entry, name):
     took = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
     date = datetime.date.fromisoformat(entry["date"][:10])
     cpu = re.sub(r"\((R|TM)\)", "", entry["machine"]["cpu"])
-    return (f"*Time to run: **{took}**, the full run shown on this page "
-            f"({date.day} {date:%B %Y}; {cpu}, {entry['machine']['cores']} cores; "
-            f"tinyae {entry['tinyae_version']}).* "
-            f'<a href="../_sources/lessons/{name}.ipynb" download>Download this lesson as '
-            f"a notebook</a> (`{name}.ipynb`), or run the script: "
-            f"`python lessons/{name}.py`.")
+    return (f"*Time to run: **{took}** for the full run shown here ({date.day} {date:%B %Y}; "
+            f"{cpu}, {entry['machine']['cores']} cores; tinyae {entry['tinyae_version']}).* "
+            f'<a href="../_sources/lessons/{name}.ipynb" download>Download the notebook</a>')
 
 
 def read_lesson(text):
@@ -458,19 +455,20 @@ def check_no_cdn(app, exception):
 def use_stored_runs(app, config):
     """Stop the build on a stale stored run; give MyST-NB a copy of the store to read.
 
+    A stale run ends the build at once (exit status 2) with one line per stale lesson,
+    each naming the command that refreshes it: nothing is read, nothing executed. (A
+    SphinxError would do it too, but Sphinx 9 buries its message in a crash report.)
     MyST-NB's cache mode updates the cache's index when it reads a notebook, so it reads a
     copy under the build folder (``nb_execution_cache_path``) and the committed store
     stays as it is.
     """
-    from sphinx.errors import SphinxError
-
-    class StaleRun(SphinxError):
-        category = "Stale stored run"
+    import sys
 
     lessons = sorted((DOCS / "lessons").glob("[0-9][0-9]_*.py"))
     problems = stored_runs.stale_runs(lessons, stored_runs.load_metadata())
     if problems:
-        raise StaleRun(stored_runs.stale_message(problems))
+        print(f"\nStale stored run:\n{stored_runs.stale_message(problems)}", file=sys.stderr)
+        raise SystemExit(2)
     target = Path(config.nb_execution_cache_path)
     if target.resolve() != stored_runs.CACHE.resolve():
         shutil.rmtree(target, ignore_errors=True)
