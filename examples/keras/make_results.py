@@ -6,8 +6,9 @@ For each script, two runs one after the other with the same data and hyper-param
 tinyae (``--figure docs/images/keras_NAME.png``) and its Keras twin (``--keras``: Keras 3
 on PyTorch, as many threads as tinyae's BLAS). Each run's output goes to
 ``results/NAME.txt`` and ``results/NAME_keras.txt``, under the command that made it, and
-``results/table.md`` puts the numbers side by side; the page includes that file. Needs
-the keras extra: ``pip install -e ".[keras]"``.
+``results/table.md`` puts the numbers side by side; the page includes that file
+(``--table-only`` remakes it from the stored outputs). Needs the keras extra:
+``pip install -e ".[keras]"``.
 """
 
 import os
@@ -21,15 +22,14 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 RESULTS = HERE / "results"
 SCRIPTS = {  # name: (model, epochs, batch size), as the scripts run them on MNIST
-    "shallow": ("784→128→784", 5, 256),
-    "deep": ("784→64→32→64→784", 5, 256),
-    "denoising": ("784→128→784, input noise σ = 0.5", 5, 256),
-    "convolutional": ("Conv 16, 8 / ConvTranspose 8, 16", 2, 32),
-    "variational": ("784→256→2 VAE", 5, 128),
+    "shallow": ("784-128-784", 5, 256),
+    "deep": ("784-64-32-64-784", 5, 256),
+    "denoising": ("784-128-784, noise 0.5", 5, 256),
+    "convolutional": ("conv 16, 8; transposed 8, 16", 2, 32),
+    "variational": ("784-256-2 VAE", 5, 128),
 }
 ERROR = re.compile(r"test squared error per image ([0-9.]+)")
 SPEED = re.compile(r"trained \d+ epochs in [0-9.]+ s \(([0-9.]+) s/epoch\)")
-ELBO = re.compile(r"test ELBO per image (-?[0-9.]+)")
 
 
 def run(name, keras):
@@ -58,25 +58,33 @@ def number(pattern, text):
     return pattern.search(text).group(1)
 
 
+def table():
+    """results/table.md from the ten results files, numbers side by side."""
+    rows = ["| script | model | epochs, batch | tinyae error | Keras error | tinyae s/epoch "
+            "| Keras s/epoch |", "|---|---|---|---:|---:|---:|---:|"]
+    for name, (model, epochs, batch) in SCRIPTS.items():
+        texts = [(RESULTS / f"{name}{suffix}.txt").read_text(encoding="utf-8")
+                 for suffix in ("", "_keras")]
+        errors = [number(ERROR, text) for text in texts]
+        speeds = [number(SPEED, text) for text in texts]
+        rows.append(f"| `{name}.py` | {model} | {epochs}, {batch} | {errors[0]} | {errors[1]} "
+                    f"| {speeds[0]} | {speeds[1]} |")
+    (RESULTS / "table.md").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    print("\n".join(rows))
+
+
 def main():
+    if sys.argv[1:] == ["--table-only"]:   # the table again from the stored outputs
+        return table()
     if os.environ.get("TINYAE_FAST") == "1":
         raise SystemExit("make_results.py runs on MNIST; unset TINYAE_FAST")
     if not os.environ.get("TINYAE_MNIST"):
         raise SystemExit("set TINYAE_MNIST to the folder of the four MNIST IDX files")
     RESULTS.mkdir(exist_ok=True)
-    rows = ["| script | model | epochs, batch | test squared error per image: tinyae "
-            "| Keras | s / epoch: tinyae | Keras |", "|---|---|---|---:|---:|---:|---:|"]
-    for name, (model, epochs, batch) in SCRIPTS.items():
-        ours, theirs = run(name, keras=False), run(name, keras=True)
-        errors = [number(ERROR, text) for text in (ours, theirs)]
-        if name == "variational":
-            errors = [f"{e} (ELBO {number(ELBO, text)})" for e, text in zip(errors, (ours,
-                                                                                     theirs))]
-        speeds = [number(SPEED, text) for text in (ours, theirs)]
-        rows.append(f"| `{name}.py` | {model} | {epochs}, {batch} | {errors[0]} | {errors[1]} "
-                    f"| {speeds[0]} | {speeds[1]} |")
-    (RESULTS / "table.md").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    print("\n".join(rows))
+    for name in SCRIPTS:
+        run(name, keras=False)
+        run(name, keras=True)
+    table()
 
 
 if __name__ == "__main__":
