@@ -43,8 +43,8 @@ _MATHJAX = Path(importlib.util.find_spec("sphinx-mathjax-offline").origin).paren
 html_static_path = [str(_MATHJAX), "_static"]
 mathjax_path = "mathjax/tex-chtml.js"
 
-exclude_patterns = ["_build", "_ext", "_static", "README.md", "conf.py", "screenshots.py",
-                    "check_pages.py",
+exclude_patterns = ["_build", "_ext", "_runs", "_static", "README.md", "conf.py",
+                    "screenshots.py", "check_pages.py",
                     "**/syllabus.inc", "Thumbs.db", ".DS_Store"]
 
 # ----- MyST and the lessons ----------------------------------------------------------
@@ -52,12 +52,16 @@ myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 numfig = True                        # "Fig. 16": the lessons refer to figures by number
 myst_heading_anchors = 3
 # Lessons are read from their percent-format scripts; tinyae_book.read_lesson adds a
-# hidden first cell (fast mode, figures to a temporary folder, run from the repo root).
+# hidden first cell (a sys.exit guard that prints nothing). The book shows each lesson's
+# stored full run: MyST-NB finds it in the jupyter-cache committed under _runs/ (read from
+# a copy in the build folder) and executes nothing; tinyae_book stops the build first if a
+# lesson changed since its run. Refresh: make -C docs run LESSON=05, or make -C docs run-all.
 nb_custom_formats = {".py": "tinyae_book.read_lesson"}
-nb_execution_mode = "force"          # every build runs every lesson: the book cannot drift
-nb_execution_raise_on_error = True   # a lesson that raises fails the build
+nb_execution_mode = "cache"
+nb_execution_cache_path = str(HERE / "_build" / ".jupyter_cache")  # a copy of _runs/jupyter_cache
+nb_execution_raise_on_error = True   # (a run that raised is never stored)
 nb_execution_show_tb = True
-nb_execution_timeout = 600           # seconds per cell; fast mode needs a few
+nb_execution_timeout = 1800          # seconds per cell, were a lesson ever executed here
 nb_merge_streams = True
 
 # ----- API reference --------------------------------------------------------------------

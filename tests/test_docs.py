@@ -1,7 +1,8 @@
 """The book (docs/) and the "Coming from Keras" scripts (examples/keras/).
 
 The book itself is built by ``make -C docs html`` (CI does it after the tests): that build
-executes every lesson and fails on any warning. These tests check, without Sphinx, what
+renders every lesson's stored full run and fails on any warning (tests/test_stored_runs.py
+checks the stored runs). These tests check, without Sphinx, what
 the build is made of: the page generators in ``docs/_ext/tinyae_book.py`` (every public
 name in the API reference, every lesson in the syllabus, exercises without solutions),
 the lesson reader, figures that show inline in a notebook, the docstring examples (run
@@ -32,7 +33,7 @@ import tinyae_book as book  # noqa: E402  (docs/_ext is not a package)
 LESSONS = book.lesson_files()
 EXERCISES = book.exercise_files()
 KERAS_SCRIPTS = sorted(p for p in (REPO / "examples" / "keras").glob("*.py")
-                       if p.name != "keras_common.py")
+                       if p.name not in ("keras_common.py", "make_results.py"))
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -147,16 +148,15 @@ def test_lessons_save_figures_through_plots(path):
             "saves the PNG and shows the figure in a notebook and in the book")
 
 
-def test_lesson_reader_adds_a_hidden_fast_mode_cell():
+def test_lesson_reader_adds_one_hidden_cell():
     pytest.importorskip("jupytext", reason="the lesson reader needs the docs extra")
     assert LESSONS, "no lessons found"
     for path in LESSONS:
         text = path.read_text(encoding="utf-8")
-        notebook = book.read_lesson(text)
+        notebook = book.lesson_notebook(text)
         setup, first = notebook.cells[0], notebook.cells[1]
         assert setup.cell_type == "code" and "remove-cell" in setup.metadata["tags"]
-        assert 'os.environ["TINYAE_FAST"] = "1"' in setup.source
-        assert book.figure_folder(text) in setup.source
+        assert setup.source == book.setup_cell_source()  # the same on every machine
         assert first.cell_type == "markdown" and book.lesson_title(path) in first.source
         markers = sum(line.startswith("# %%") for line in text.splitlines())
         assert len(notebook.cells) == markers + 1, path.name
@@ -183,17 +183,24 @@ def test_a_lesson_that_exits_stops_there_in_the_book():
         run("import sys\nsys.exit(1)")  # a failure still fails
 
 
-def test_lessons_with_different_text_get_different_figure_folders():
-    folders = {book.figure_folder(path.read_text(encoding="utf-8")) for path in LESSONS}
-    assert len(folders) == len(LESSONS)
-
-
 def test_syllabus_lists_every_lesson_in_order():
     table = book.syllabus()
     positions = [table.index(f"(lessons/{path.stem})") for path in LESSONS]
     assert positions == sorted(positions)
     for path in LESSONS:
         assert book.lesson_title(path).partition(": ")[2] in table
+
+
+def test_home_page_describes_each_lesson_in_its_own_words():
+    """One hand-written line a lesson, not the lesson's opening sentence; none left over."""
+    table = book.syllabus()
+    assert set(book.HOME_PAGE_DESCRIPTIONS) == {path.name[:2] for path in LESSONS}
+    for path in LESSONS:
+        line = book.HOME_PAGE_DESCRIPTIONS[path.name[:2]]
+        assert f"| {line} |" in table and len(line) <= 110, path.name
+        prose = " ".join(text[2:] for text in path.read_text(encoding="utf-8").splitlines()
+                         if text.startswith("# "))
+        assert line[:30] not in prose, f"{path.name}: the home page copies the lesson"
 
 
 # ----- exercises ------------------------------------------------------------------------------
@@ -330,18 +337,35 @@ def test_save_figure_refuses_what_is_not_a_figure():
 
 
 # ----- Coming from Keras ----------------------------------------------------------------------
-def test_every_keras_script_is_on_the_page_with_its_mnist_run():
+def test_every_keras_script_is_on_the_page_with_its_mnist_runs():
+    """Both twins of each script on the page, with the outputs of their MNIST runs."""
     page = (REPO / "docs" / "keras.md").read_text(encoding="utf-8")
+    results = REPO / "examples" / "keras" / "results"
+    table = (results / "table.md").read_text(encoding="utf-8")
+    assert "```{include} ../examples/keras/results/table.md\n" in page
     assert len(KERAS_SCRIPTS) == 5
     for script in KERAS_SCRIPTS:
-        # the page includes the script and the output of its MNIST run, command first
-        assert f"```{{literalinclude}} ../examples/keras/{script.name}\n" in page, script.name
-        assert f"```{{literalinclude}} ../examples/keras/results/{script.stem}.txt\n" in page
+        source = script.read_text(encoding="utf-8")
+        for twin, start, end in (("Keras", "# Keras, as on the page",
+                                  "# (end of the Keras snippet)"),
+                                 ("tinyae", "# tinyae, as on the page",
+                                  "# (end of the tinyae code)")):
+            include = (f"```{{literalinclude}} ../examples/keras/{script.name}\n"
+                       f":language: python\n:caption: \"{twin}: examples/keras/{script.name}")
+            assert include in page, f"{script.name}: the {twin} code is not on the page"
+            assert source.count(start) == 1 and source.count(end) == 1, script.name
         assert f"keras_{script.stem}.png" in page
-        result = (REPO / "examples" / "keras" / "results" / f"{script.stem}.txt").read_text()
-        assert result.startswith(f"$ OPENBLAS_NUM_THREADS=1 python examples/keras/{script.name}")
-        error = re.search(r"test squared error per image ([0-9.]+)", result).group(1)
-        assert f"| {error} " in page, f"{script.name}: the page does not quote its run ({error})"
+        row = next(line for line in table.splitlines() if f"`{script.name}`" in line)
+        for suffix, flag in (("", ""), ("_keras", " --keras")):
+            result = (results / f"{script.stem}{suffix}.txt").read_text(encoding="utf-8")
+            assert f"```{{literalinclude}} ../examples/keras/results/{script.stem}{suffix}.txt\n" \
+                in page
+            command = result.splitlines()[0]
+            assert command.startswith("$ OPENBLAS_NUM_THREADS=1 ") and \
+                f"python examples/keras/{script.name} --mnist" in command
+            assert command.endswith(flag) or not flag
+            error = re.search(r"test squared error per image ([0-9.]+)", result).group(1)
+            assert f"| {error} " in row, f"{script.name}{flag}: the table does not quote {error}"
 
 
 @pytest.mark.parametrize("script", KERAS_SCRIPTS, ids=lambda p: p.name)

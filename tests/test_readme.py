@@ -69,3 +69,37 @@ def test_the_python_example_gives_the_numbers_of_tinyae_train(tmp_path, capsys):
     assert main(["train", "--quiet", "--epochs", "5", "--out", str(tmp_path / "run")]) == 0
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert abs(printed - metrics["test_error"]) <= 1e-6 * metrics["test_error"]
+
+
+# ----- the README is the front door; the measured tables live in the book's Results page -----
+RESULTS = (ROOT / "docs" / "results.md").read_text()
+
+
+def test_readme_stays_short_and_links_the_results_page():
+    assert len(README.splitlines()) <= 220, "the README is the front door: keep it short"
+    assert "](docs/results.md)" in README
+    index = (ROOT / "docs" / "index.md").read_text()
+    toctrees = re.findall(r"```\{toctree\}\n(.*?)```", index, flags=re.S)
+    assert any(re.search(r"^results$", tree, flags=re.M) for tree in toctrees)
+
+
+def test_every_results_table_has_its_command():
+    sections = RESULTS.split("\n## ")[1:]
+    titles = [section.split("\n", 1)[0] for section in sections]
+    for expected in ("Training speed", "Convolutional autoencoders on MNIST",
+                     "Reproducing Hinton & Salakhutdinov (2006) on a laptop",
+                     "Supervised and semi-supervised autoencoders",
+                     "tinyae and Keras, side by side"):
+        assert expected in titles
+    for title, section in zip(titles, sections):
+        has_table = "\n|---" in section or "{include}" in section
+        command = re.search(r"```bash\n|`(OPENBLAS_NUM_THREADS=1 )?python (benchmarks|examples)/",
+                            section)
+        assert not has_table or command, f"Results, {title}: a table without its command"
+        assert "](docs/" not in section, f"Results, {title}: a README path left in the book"
+
+
+def test_the_moved_numbers_are_no_longer_in_the_readme():
+    """The tables left the README for the Results page, which holds them now."""
+    for number in ("|     0.603 |", "| **2.93** |", "85.2 ± 2.2 %", "| 419,120 |"):
+        assert number in RESULTS and number not in README

@@ -4,11 +4,16 @@ Fast mode (the default, and always under ``TINYAE_FAST=1``, as in the tests): th
 1,797 built-in 8×8 digits, 20% held out, a few seconds per script. MNIST mode
 (``--mnist FOLDER``, or ``--mnist`` with ``TINYAE_MNIST=FOLDER``): the 60,000
 training and 10,000 test images of MNIST, 28×28, as in the Keras tutorials.
+
+``--keras`` runs the script's Keras twin instead of its tinyae code: the snippet shown on
+the "Coming from Keras" page, on the same data with the same hyper-parameters, in Keras 3
+on its PyTorch backend (``pip install -e ".[keras]"``; no TensorFlow).
 """
 
 import argparse
 import os
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -26,6 +31,8 @@ def parse(description, fast_epochs, mnist_epochs):
                         help=f"default {fast_epochs} on the digits, {mnist_epochs} on MNIST")
     parser.add_argument("--figure", default=None, metavar="PNG",
                         help="save a figure of the test images and what the model made of them")
+    parser.add_argument("--keras", action="store_true",
+                        help="run the Keras twin (Keras 3, PyTorch backend) instead of tinyae")
     args = parser.parse_args()
     if os.environ.get("TINYAE_FAST") == "1" and args.mnist is not None:
         parser.error("--mnist and TINYAE_FAST=1 contradict each other")
@@ -86,3 +93,39 @@ def save_rows(path, rows, labels, side, title):
         plots.plot_reconstructions(rows[0], rows[1:], n=10, image_shape=(side, side),
                                    row_labels=labels, title=title, path=path)
         print(f"wrote {path}")
+
+
+def keras_backend():
+    """Keras 3 on PyTorch, seeded, using as many threads as tinyae's BLAS is given."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    try:
+        import keras
+        import torch
+    except ModuleNotFoundError as error:
+        raise SystemExit(f"--keras needs {error.name}: pip install -e '.[keras]' (Keras 3 and "
+                         "the CPU build of PyTorch)") from None
+    if keras.backend.backend() != "torch":
+        raise SystemExit(f"--keras runs on the PyTorch backend; KERAS_BACKEND is "
+                         f"{keras.backend.backend()!r}")
+    threads = os.environ.get("OPENBLAS_NUM_THREADS")
+    if threads:
+        torch.set_num_threads(int(threads))
+    keras.utils.set_random_seed(0)
+    print(f"Keras {keras.__version__} on PyTorch {torch.__version__}, "
+          f"{torch.get_num_threads()} thread(s)")
+    return keras
+
+
+@contextmanager
+def timed(args):
+    """Time a Keras snippet (build, compile, fit) as ``train`` times tinyae's fit."""
+    start = time.perf_counter()
+    yield
+    seconds = time.perf_counter() - start
+    print(f"trained {args.epochs} epochs in {seconds:.1f} s ({seconds / args.epochs:.2f} s/epoch)")
+
+
+def squared_error(X_hat, X):
+    """Squared error summed over the pixels, averaged over the images (tinyae's ``mse``)."""
+    X_hat = np.asarray(X_hat, dtype=np.float64).reshape(len(X), -1)
+    return float(np.mean(np.sum((X_hat - X.reshape(len(X), -1)) ** 2, axis=1)))
