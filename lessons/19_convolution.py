@@ -883,7 +883,7 @@ fig = plots.plot_filters(colour_ae, path=FIGURES / "19_colour_filters.png",
 # ```
 #
 # and `--data images:FOLDER --image-size 32` trains on your own PNG and JPEG pictures.
-# `benchmarks/results/colour_run.md` reports this command on patches of seven
+# `docs/results.md (Colour images)` reports this command on patches of seven
 # photographs (five for training, two for testing), against PCA.
 
 # %% [markdown]

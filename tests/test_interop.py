@@ -653,7 +653,7 @@ def test_the_lesson_says_it_was_skipped_without_pytorch(tmp_path):
     result = subprocess.run([sys.executable, "-c", "import sys; sys.modules['torch'] = None\n"
                              + code], capture_output=True, text=True, cwd=REPO, env=env)
     assert result.returncode == 0, result.stderr
-    assert "Lesson 21 skipped" in result.stdout and "pip install" in result.stdout
+    assert "Lesson 21 stops here" in result.stdout and "pip install" in result.stdout
 
 
 def test_readme_four_lines_run_as_written(torch, st_torch, tmp_path, monkeypatch):
