@@ -35,8 +35,7 @@
 # `jupytext` extension. Each lesson prints the numbers it talks about, checks each claim
 # it makes with an `assert` on the computed numbers, and saves its figures in
 # `lessons/figures/` (set the environment variable `TINYAE_FIGURES` to use another
-# folder). `TINYAE_FAST=1` makes every lesson run in a few seconds, with fewer training
-# epochs and rougher pictures; the tests use it.
+# folder). `lessons/README.md` says how the tests run every lesson in a few seconds.
 
 # %%
 import os

@@ -312,7 +312,7 @@ if have_mnist:
     print(f"The autoencoder's error is {abs(change):.0%} "
           f"{'lower' if change < 0 else 'higher'} than PCA-64's.")
     assert h.val_loss[-1] < h.val_loss[0]                       # it learned
-    if not FAST:        # two epochs on 2,000 images (the tests' fast mode) are too few
+    if not FAST:        # two epochs on 2,000 images (the tests' quick run) are too few
         assert mnist_ae_error < mnist_pca_error
 
 # %% mystnb={"figure": {"caption": "One MNIST test digit of each class (top row), its reconstruction by PCA with 64 components, and by the 784-256-64 autoencoder: 64 numbers per image, a compression ratio of 12.", "name": "fig-10-mnist"}}

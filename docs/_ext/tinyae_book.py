@@ -111,12 +111,17 @@ def lesson_notebook(text):
     """A lesson's percent-format source -> the notebook that is run and stored.
 
     The lesson's own cells, preceded by one hidden setup cell (tagged ``remove-cell``, so
-    it appears nowhere on the page).
+    it appears nowhere on the page); the lesson's preamble cell, which reads
+    ``TINYAE_FAST`` and sets the figure folder, is tagged ``remove-cell`` too: it runs, but
+    the page shows the lesson, not its test machinery.
     """
     import jupytext
     import nbformat
 
     notebook = jupytext.reads(text, fmt="py:percent")
+    for cell in notebook.cells:     # the lesson's own preamble (FAST, FIGURES) is machinery
+        if cell.cell_type == "code" and "TINYAE_FAST" in cell.source:
+            cell.metadata.setdefault("tags", []).append("remove-cell")
     setup = nbformat.v4.new_code_cell(setup_cell_source(), metadata={"tags": ["remove-cell"]})
     notebook.cells.insert(0, setup)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
