@@ -43,6 +43,17 @@ def save(model, path):
               "tinyae_version": __version__, "class": type(model).__name__,
               "config": model.config(), "arrays": sorted(arrays)}
     arrays["__tinyae__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    write_atomic(path, arrays)
+    return path
+
+
+def write_atomic(path, arrays):
+    """``np.savez`` to a temporary file beside ``path``, fsync, then rename it over ``path``.
+
+    A crash before the rename leaves the old file (and a stale temporary one, which
+    :func:`tinyae.optim.checkpoint.remove_stale` clears for checkpoints); after it, the
+    new one: never a mix of the two. Model files and training checkpoints both use it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -54,7 +65,12 @@ def save(model, path):
     except BaseException:
         os.unlink(tmp)
         raise
-    return path
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def publish(tmp, path):

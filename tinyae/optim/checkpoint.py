@@ -29,13 +29,12 @@ Anchor: Keras's ``BackupAndRestore`` callback; PyTorch's ``state_dict`` conventi
 
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ..data.modelfile import write_atomic
 from ..errors import ModelFileError
 
 FORMAT = "tinyae-checkpoint"
@@ -127,32 +126,7 @@ def save(path, run, *, epoch, stop, model, optimizer, callbacks, generators, his
              "history": history.to_dict()}
     header.update(_to_json(state, arrays, "state"))
     arrays[HEADER] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    write_atomic(Path(path), arrays)
-
-
-def write_atomic(path, arrays):
-    """``np.savez`` to a temporary file beside ``path``, fsync, then rename it over ``path``.
-
-    A crash before the rename leaves the old file (and a stale temporary one,
-    :func:`remove_stale`); after it, the new one. Never a mix of the two.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    write_atomic(Path(path), arrays)   # the model file's writer: temp file, fsync, rename
 
 
 def remove_stale(path):
