@@ -23,7 +23,7 @@ Gaussian decoder of variance ½, up to a constant. $β \ne 1$ gives the β-VAE
 prior $\mathcal{N}(0, I)$.
 
 Backward, by hand ($N$ samples, $g = \partial L/\partial z$ from the decoder's backward;
-the second line because $\partial z/\partial \log σ^2 = ε σ/2$):
+the second because $\partial z/\partial \log σ^2 = ε σ/2$):
 
 $$
 \frac{\partial J}{\partial μ} = g + \frac{βμ}{N}, \qquad
@@ -70,14 +70,14 @@ class VariationalAutoencoder(Module):
     beta : float > 0
         Weight of the KL term (1: the ELBO).
     seed : int
-        Seeds the model's own Generator, which draws ``ε`` in training
+        Seeds the model's own Generator, which draws $ε$ in training
         (a stream of its own, independent of the weights' stream of the same seed).
 
     Noise
     -----
-    In train mode ``ε`` is drawn fresh from the model's Generator at every call
+    In train mode $ε$ is drawn fresh from the model's Generator at every call
     of ``loss_and_backward``: same seed, same bits. In eval mode (``evaluate``)
-    ``ε`` comes from a Generator seeded 0 at each call, so the estimate is
+    $ε$ comes from a Generator seeded 0 at each call, so the estimate is
     reproducible and leaves the training stream alone. Set ``fixed_eps`` to an
     array of shape (N, K) to hold the noise fixed (gradient checking); set it
     back to None to sample again.
