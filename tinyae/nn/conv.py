@@ -197,9 +197,8 @@ class Conv2D(Module):
 
     Shapes
     ------
-    x : (N, C, H, W) -> y : (N, Cout, Ho, Wo), with
-    $H_o = \lfloor (H + 2p_h - k_h)/s_h \rfloor + 1$ and
-    $W_o = \lfloor (W + 2p_w - k_w)/s_w \rfloor + 1$;
+    x : (N, C, H, W) -> y : (N, Cout, Ho, Wo), with $H_o = \lfloor (H + 2p_h - k_h)/s_h \rfloor + 1$
+    and $W_o = \lfloor (W + 2p_w - k_w)/s_w \rfloor + 1$;
     W : (Cout, C, kh, kw) and b : (Cout,), PyTorch's layout.
 
     Forward (``xp`` is ``x`` padded with zeros)
@@ -214,25 +213,18 @@ class Conv2D(Module):
 
     Backward (given ``dy`` of shape (N, Cout, Ho, Wo), as a matrix ``dY`` like ``Y``)
     --------
-    Dense's backward on the patches:
-    ``dW2 = dY @ cols.T``, i.e.
+    Dense's backward on the patches: ``dW2 = dY @ cols.T``, i.e.
 
-    $$
-    dW_{o,c,u,v} = \sum_{n,i,j} dy_{n,o,i,j}\, x^p_{n,\,c,\,i s_h + u,\,j s_w + v}, \qquad
-    db_o = \sum_{n,i,j} dy_{n,o,i,j}
-    $$
+    $$dW_{o,c,u,v} = \sum_{n,i,j} dy_{n,o,i,j}\, x^p_{n,\,c,\,i s_h + u,\,j s_w + v}$$
 
-    ``dcols = W2.T @ dY``, then ``dx = col2im(dcols)``: each pixel sums the
-    gradients of every patch that contains it (the terms with whole
-    indices inside the output),
+    and $db_o = \sum_{n,i,j} dy_{n,o,i,j}$; ``dcols = W2.T @ dY``, then
+    ``dx = col2im(dcols)``: each pixel sums the gradients of every patch that contains
+    it (the terms with whole indices inside the output),
 
-    $$
-    dx_{n,c,h,w} = \sum_{o,u,v} W_{o,c,u,v}\,
-        dy_{n,\,o,\,(h + p_h - u)/s_h,\,(w + p_w - v)/s_w}
-    $$
+    $$dx_{n,c,h,w} = \sum_{o,u,v} W_{o,c,u,v}\, dy_{n,\,o,\,(h + p_h - u)/s_h,\,(w + p_w - v)/s_w}$$
 
-    That is a *transposed* convolution of ``dy`` with
-    the same ``W``: exactly what :class:`ConvTranspose2D` computes forward.
+    That is a *transposed* convolution of ``dy`` with the same ``W``: exactly what
+    :class:`ConvTranspose2D` computes forward.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,

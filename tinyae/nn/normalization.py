@@ -67,23 +67,16 @@ class BatchNorm1d(Module):
     $\mathtt{running\_var} \leftarrow (1 - m)\,\mathtt{running\_var} + mσ^2 N/(N - 1)$.
     Eval mode uses the running statistics instead: an affine map.
 
-    Backward (train mode), the sums over the batch:
+    Backward (train mode), the sums over the batch: $dγ = \sum_n dy_n \hat x_n$,
+    $dβ = \sum_n dy_n$ and
 
-    $$
-    dγ = \sum_n dy_n \hat x_n, \quad dβ = \sum_n dy_n, \quad
-    dx = \frac{γ}{Ns} \Big(N dy - \sum_n dy_n - \hat x \sum_n dy_n \hat x_n\Big)
-    $$
+    $$dx = \frac{γ}{Ns} \Big(N dy - \sum_n dy_n - \hat x \sum_n dy_n \hat x_n\Big)$$
 
     Derivation: $\hat x$ depends on $x_n$ directly and through $μ$ and $σ^2$;
     $\partial L/\partial σ^2 = -\tfrac12 s^{-3} \sum_n d\hat x_n (x_n - μ)$ and
     $\partial L/\partial μ = -\sum_n d\hat x_n / s$ (the term through $σ^2$ vanishes
     because $\sum_n (x_n - μ) = 0$); adding the three paths,
-
-    $$
-    dx_n = \frac{d\hat x_n}{s} + \frac{\partial L}{\partial σ^2} \frac{2(x_n - μ)}{N}
-           + \frac{1}{N} \frac{\partial L}{\partial μ}
-    $$
-
+    $dx_n = d\hat x_n/s + (\partial L/\partial σ^2)\, 2(x_n - μ)/N + (\partial L/\partial μ)/N$,
     which is the compact form above with $d\hat x = γ\, dy$. Backward in eval mode:
     $dx = dy\, γ/\sqrt{\mathtt{running\_var} + ε}$.
     """
