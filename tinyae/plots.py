@@ -1,4 +1,4 @@
-"""Pictures of what an autoencoder learned: reconstructions, losses, codes, filters.
+r"""Pictures of what an autoencoder learned: reconstructions, losses, codes, filters.
 
 Every function builds a ``matplotlib.figure.Figure`` on an Agg canvas, never
 through ``pyplot``, so it works headless (CI, servers) and in notebooks, and
@@ -17,7 +17,7 @@ and a smaller text is raised to ``MIN_FONT``.
 
 Images come as flat rows, shape (N, D), one image per row, with pixels in
 [0, 1]. ``image_shape`` says how to fold a row: ``(H, W)`` for gray or
-``(3, H, W)`` for colour; by default ``(√D, √D)``, e.g. (8, 8) for the
+``(3, H, W)`` for colour; by default $(\sqrt{D}, \sqrt{D})$, e.g. (8, 8) for the
 built-in digits and (28, 28) for MNIST. Gray images are drawn dark on white.
 """
 
@@ -360,7 +360,7 @@ def plot_filters(W, image_shape=None, n=None, path=None, title=None):
 
 
 def plot_interpolation(model, x_a, x_b, steps=10, image_shape=None, path=None, title=None):
-    """Walk in code space: x_a, then ``decode((1 − t)·z_a + t·z_b)`` for t in [0, 1], then x_b.
+    """Walk in code space: $x_a$, then decode $(1 - t) z_a + t z_b$ for $t$ in [0, 1], then $x_b$.
 
     ``steps`` values of t, evenly spaced. ``z_a`` and ``z_b`` are the codes of
     ``x_a`` and ``x_b`` (each of shape (D,) or (1, D)); the first and last

@@ -58,52 +58,55 @@ def matmul(a, b, out=None):
 
 
 def relu(z):
-    """``a = max(0, z)``, a new array of ``z``'s shape and dtype."""
+    r"""$a = \max(0, z)$, a new array of ``z``'s shape and dtype."""
     return _ops.relu(z)
 
 
 def relu_backward(grad_out, z):
-    """``dz = grad_out · [z > 0]``."""
+    r"""$dz = g \odot [z > 0]$, with $g$ the ``grad_out``."""
     return _ops.relu_backward(grad_out, z)
 
 
 def leaky_relu(z, alpha):
-    """``a = z if z > 0 else α·z``."""
+    r"""$a = z$ if $z > 0$, else $\alpha z$."""
     return _ops.leaky_relu(z, alpha)
 
 
 def leaky_relu_backward(grad_out, z, alpha):
-    """``dz = grad_out · (1 if z > 0 else α)``."""
+    r"""$dz = g$ if $z > 0$, else $\alpha g$, with $g$ the ``grad_out``."""
     return _ops.leaky_relu_backward(grad_out, z, alpha)
 
 
 def sigmoid(z):
-    """Stable ``σ(z) = 1 / (1 + e^{−z})``."""
+    """Stable $σ(z) = 1/(1 + e^{-z})$."""
     return _ops.sigmoid(z)
 
 
 def sigmoid_backward(grad_out, a):
-    """``dz = grad_out · a · (1 − a)`` from the output ``a = σ(z)``."""
+    r"""$dz = g \odot a \odot (1 - a)$ from the output $a = σ(z)$, with $g$ the ``grad_out``."""
     return _ops.sigmoid_backward(grad_out, a)
 
 
 def tanh(z):
-    """``a = tanh(z)``."""
+    r"""$a = \tanh(z)$."""
     return _ops.tanh(z)
 
 
 def tanh_backward(grad_out, a):
-    """``dz = grad_out · (1 − a²)`` from the output ``a = tanh(z)``."""
+    r"""$dz = g \odot (1 - a^2)$ from the output $a = \tanh(z)$, with $g$ the ``grad_out``."""
     return _ops.tanh_backward(grad_out, a)
 
 
 def mse(y_pred, y_true):
-    """``(L, ŷ − y)`` with ``L = Σ (ŷ − y)² / N``, in one go."""
+    r"""$(L, \hat y - y)$ with $L = \sum (\hat y - y)^2 / N$, in one go."""
     return _ops.mse(y_pred, y_true)
 
 
 def bce_with_logits(z, y):
-    """``(L, dL/dz)``: ``L = Σ [softplus(z) − y·z] / N``, ``dL/dz = (σ(z) − y) / N``."""
+    r"""$(L, \partial L/\partial z)$, in one go.
+
+    $L = \sum [\mathrm{softplus}(z) - yz]/N$ and $\partial L/\partial z = (σ(z) - y)/N$.
+    """
     return _ops.bce_with_logits(z, y)
 
 

@@ -359,9 +359,10 @@ def train_test_split(X, y=None, test_size=0.2, seed=0):
 
 
 def add_noise(X, kind="gaussian", level=0.1, seed=0):
-    """A noisy copy of ``X`` for a denoising autoencoder; ``X`` itself is untouched.
+    r"""A noisy copy of ``X`` for a denoising autoencoder; ``X`` itself is untouched.
 
-    - ``"gaussian"``: ``clip(X + level * N(0, 1), 0, 1)`` (standard deviation ``level``).
+    - ``"gaussian"``: $\mathrm{clip}(X + \ell ε, 0, 1)$ with $ε \sim \mathcal{N}(0, 1)$ and
+      $\ell$ the ``level`` (the standard deviation).
     - ``"masking"``: each entry set to 0 with probability ``level``.
     - ``"salt_pepper"``: each entry, with probability ``level``, set to 0 or 1 (half each).
 

@@ -1,9 +1,10 @@
-"""The autoencoder: an encoder that compresses, a decoder that reconstructs.
+r"""The autoencoder: an encoder that compresses, a decoder that reconstructs.
 
-``x̂ = decoder(encoder(x))``, trained so that ``x̂ ≈ x``. The shallow model is
-exactly ``x̂ = σ(W2·σ(W1·x + b1) + b2)`` in the column convention of the texts;
-in tinyae's row convention (one sample per row) it reads
-``x̂ = σ(σ(x @ W1 + b1) @ W2 + b2)`` with ``W1`` of shape ``(D, H)``.
+$\hat x = \text{decoder}(\text{encoder}(x))$, trained so that $\hat x \approx x$. The
+shallow model is exactly $\hat x = σ(W_2 σ(W_1 x + b_1) + b_2)$ in the column convention
+of the texts; in tinyae's row convention (one sample per row) it reads
+$\hat x = σ(σ(x W_1 + b_1) W_2 + b_2)$ (``sigmoid(sigmoid(x @ W1 + b1) @ W2 + b2)``)
+with ``W1`` of shape ``(D, H)``.
 """
 
 import numpy as np
@@ -30,7 +31,7 @@ from .common import _init_for, fuse_output, interpolate, run_in_eval  # noqa: F4
 
 
 class Autoencoder(Module):
-    """An encoder and a decoder, each a :class:`Sequential`.
+    r"""An encoder and a decoder, each a :class:`Sequential`.
 
     Parameters
     ----------
@@ -42,12 +43,13 @@ class Autoencoder(Module):
         :class:`~tinyae.nn.penalties.WeightDecay` on the weight matrices.
         Saved with the model.
 
-    Shapes: ``x`` is ``(N, D)``, the code ``z = encoder(x)`` is ``(N, K)`` and the
-    reconstruction ``x̂ = decoder(z)`` is ``(N, D)`` again.
+    Shapes: ``x`` is ``(N, D)``, the code $z = \text{encoder}(x)$ is ``(N, K)`` and the
+    reconstruction $\hat x = \text{decoder}(z)$ is ``(N, D)`` again.
 
-    Backward: ``dL/dz = decoder.backward(dL/dx̂)`` (plus ``dΩ/dz`` of each code
-    penalty), then ``dL/dx = encoder.backward(dL/dz)``; every layer's ``grads``
-    are filled on the way, and weight decay adds ``λW`` to each ``dW`` at the end.
+    Backward: ``decoder.backward`` turns $\partial L/\partial \hat x$ into
+    $\partial L/\partial z$ (plus $\partial Ω/\partial z$ of each code penalty), then
+    ``encoder.backward`` turns that into $\partial L/\partial x$; every layer's ``grads``
+    are filled on the way, and weight decay adds $λW$ to each $dW$ at the end.
     Parameter names are ``"encoder.0.W"``, ``"decoder.2.b"``, ...
     """
 
@@ -89,11 +91,12 @@ class Autoencoder(Module):
     @classmethod
     def shallow(cls, n_inputs, n_hidden, hidden="relu", output="sigmoid", seed=0,
                 dtype=np.float64, sparsity=None, l1=None, weight_decay=None):
-        """One hidden layer: ``x̂ = f_out(f_hid(x @ W1 + b1) @ W2 + b2)``.
+        r"""One hidden layer: $\hat x = f_\text{out}(f_\text{hid}(x W_1 + b_1) W_2 + b_2)$.
 
         With the defaults ``hidden="relu"``, ``output="sigmoid"``; with
-        ``hidden="sigmoid"`` it is the textbook ``x̂ = σ(W2·σ(W1·x + b1) + b2)``.
-        The code is the hidden activation ``h = f_hid(x @ W1 + b1)``, shape (N, n_hidden).
+        ``hidden="sigmoid"`` it is the textbook $\hat x = σ(W_2 σ(W_1 x + b_1) + b_2)$.
+        The code is the hidden activation $h = f_\text{hid}(x W_1 + b_1)$, shape
+        (N, n_hidden).
         Weights use He init before ReLU-like units and Glorot init otherwise.
         ``sparsity``, ``l1`` and ``weight_decay`` add penalties, as in :meth:`deep`
         (``sparsity`` needs ``hidden="sigmoid"``): the sparse autoencoder.
@@ -227,24 +230,28 @@ class Autoencoder(Module):
         return X
 
     def forward(self, x):
-        """``x̂ = decoder(encoder(x))``; ``x`` (N, D) -> ``x̂`` (N, D)."""
+        r"""$\hat x = \text{decoder}(\text{encoder}(x))$; ``x`` (N, D) -> ``x_hat`` (N, D)."""
         return self.decoder.forward(self.encoder.forward(self.check_input(x)))
 
     def backward(self, grad_out):
-        """``dL/dx̂`` (N, D) -> ``dL/dx`` (N, D), filling every layer's ``grads``."""
+        r"""$\partial L/\partial \hat x$ (N, D) -> $\partial L/\partial x$ (N, D).
+
+        Every layer's ``grads`` are filled on the way.
+        """
         return self.encoder.backward(self.decoder.backward(grad_out))
 
     def loss_and_backward(self, x, target, loss, backward=True):
-        """One forward pass, the objective, and (unless ``backward=False``) the backward pass.
+        r"""One forward pass, the objective, and (unless ``backward=False``) the backward pass.
 
         The objective is the reconstruction loss plus every penalty:
-        ``J = L(x̂, target) + Σ Ω``. When the decoder ends in a :class:`Sigmoid`
-        and the loss is binary cross-entropy, the sigmoid and the loss are fused
-        (:func:`fuse_output`): the gradient entering the decoder is ``(x̂ − x)/N``.
+        $J = L(\hat x, \text{target}) + \sum Ω$. When the decoder ends in a
+        :class:`Sigmoid` and the loss is binary cross-entropy, the sigmoid and the loss
+        are fused (:func:`fuse_output`): the gradient entering the decoder is
+        $(\hat x - x)/N$.
 
-        Backward, term by term: the decoder's backward gives ``dL/dh`` on the code
-        ``h``; each code penalty adds its ``dΩ/dh``; the encoder's backward takes
-        the sum; weight decay then adds ``λW`` to each ``dW``.
+        Backward, term by term: the decoder's backward gives $\partial L/\partial h$ on
+        the code $h$; each code penalty adds its $\partial Ω/\partial h$; the encoder's
+        backward takes the sum; weight decay then adds $λW$ to each $dW$.
 
         Returns
         -------
@@ -379,7 +386,7 @@ class Autoencoder(Module):
         return x_hat.reshape(shape) if x_hat.size == np.prod(shape) else x_hat
 
     def interpolate(self, x_a, x_b, steps=10):
-        """Decode ``(1 − t)·z_a + t·z_b`` for ``steps`` values of t from 0 to 1: (steps, D).
+        """Decode $(1 - t) z_a + t z_b$ for ``steps`` values of $t$ from 0 to 1: (steps, D).
 
         ``z_a``, ``z_b`` are the codes of the images ``x_a`` and ``x_b`` (each (D,) or (1, D)).
         """

@@ -1,17 +1,18 @@
-"""Softmax (multinomial logistic) regression, written with the same modules as the autoencoder.
+r"""Softmax (multinomial logistic) regression, written with the same modules as the autoencoder.
 
 A classifier on top of an autoencoder's codes is how the texts measure whether
-the features it learned are useful: train it on the codes ``z = encode(x)``
+the features it learned are useful: train it on the codes $z = \text{encode}(x)$
 and on the raw pixels ``x`` with few labels, and compare test accuracy.
 
-The model is one :class:`~tinyae.nn.dense.Dense` layer, ``logits = x @ W + b``
-with ``W`` of shape (n_features, C), followed by the softmax
+The model is one :class:`~tinyae.nn.dense.Dense` layer, logits $z = xW + b$
+(``x @ W + b``) with ``W`` of shape (n_features, C), followed by the softmax, $p_{nc}$
+being the probability that sample $n$ is in class $c$:
 
-    ``p_nc = e^{z_nc} / Σ_c' e^{z_nc'}``   (the probability that sample n is in class c),
+$$p_{nc} = \frac{e^{z_{nc}}}{\sum_{c'} e^{z_{nc'}}}$$
 
-trained with the cross-entropy ``−log p_{n, y_n}``, averaged over the batch.
+trained with the cross-entropy $-\log p_{n, y_n}$, averaged over the batch.
 As with the sigmoid and binary cross-entropy, the softmax and the loss are
-fused (:class:`SoftmaxCrossEntropy`), which makes the gradient ``(p − onehot)/N``.
+fused (:class:`SoftmaxCrossEntropy`), which makes the gradient $(p - \text{onehot})/N$.
 """
 
 import numpy as np
@@ -28,7 +29,7 @@ __all__ = ["SoftmaxClassifier", "Softmax", "SoftmaxCrossEntropy", "check_labels"
 
 
 class SoftmaxClassifier(Module):
-    """Multinomial logistic regression ``p(c | x) = softmax(x @ W + b)_c``, scikit-learn style.
+    r"""Multinomial logistic regression $p(c \mid x) = \mathrm{softmax}(xW + b)_c$, sklearn-like.
 
     Parameters
     ----------
@@ -39,7 +40,7 @@ class SoftmaxClassifier(Module):
     seed : int or numpy.random.Generator
         Seeds the initial weights (Glorot).
     weight_decay : float
-        L2 penalty ``(λ/2) ‖W‖²`` (see :class:`~tinyae.nn.penalties.WeightDecay`),
+        L2 penalty $\frac{λ}{2} \lVert W \rVert^2$ (see :class:`~tinyae.nn.penalties.WeightDecay`),
         added once per batch; it helps when there are few labels.
     dtype : float32 or float64
 
@@ -69,11 +70,14 @@ class SoftmaxClassifier(Module):
         return check_labels(y, self.n_classes, who="SoftmaxClassifier labels")
 
     def forward(self, x):
-        """Logits ``z = x @ W + b``: (N, D) -> (N, C)."""
+        """Logits $z = xW + b$ (``x @ W + b``): (N, D) -> (N, C)."""
         return self.linear.forward(self.check_input(x))
 
     def backward(self, grad_out):
-        """``dL/dz`` (N, C) -> ``dL/dx`` (N, D), filling ``linear``'s grads."""
+        r"""$\partial L/\partial z$ (N, C) -> $\partial L/\partial x$ (N, D).
+
+        Fills the grads of ``linear``, the Dense layer.
+        """
         return self.linear.backward(grad_out)
 
     def loss_and_backward(self, x, y, loss=None, backward=True):
@@ -121,7 +125,7 @@ class SoftmaxClassifier(Module):
                                for i in range(0, len(X), batch_size)])
 
     def predict_proba(self, X):
-        """Class probabilities ``softmax(x @ W + b)``: (N, C), rows sum to 1."""
+        r"""Class probabilities $\operatorname{softmax}(xW + b)$: (N, C), rows sum to 1."""
         return softmax(self.decision_function(X))
 
     def predict(self, X):

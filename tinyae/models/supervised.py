@@ -1,39 +1,46 @@
-"""The supervised autoencoder: a classifier head on the code, trained with the reconstruction.
+r"""The supervised autoencoder: a classifier head on the code, trained with the reconstruction.
 
-An encoder maps ``x`` to a code ``z``; the decoder maps ``z`` back to ``x̂``; a
-softmax head (:class:`~tinyae.models.classifier.SoftmaxClassifier`) maps ``z`` to class
-logits ``s = z @ W_c + b_c``. The loss on a batch of ``N`` rows, ``M`` of them labeled::
+An encoder maps $x$ to a code $z$; the decoder maps $z$ back to $\hat x$; a
+softmax head (:class:`~tinyae.models.classifier.SoftmaxClassifier`) maps $z$ to class
+logits $s = z W_c + b_c$. The loss on a batch of $N$ rows, $M$ of them labeled:
 
-    J = β · L(x̂, x) + α · CE(s, y)
+$$J = β\, L(\hat x, x) + α\, \mathrm{CE}(s, y)$$
 
-where ``L`` is the reconstruction loss (summed over pixels, mean over the ``N``
-rows, as everywhere in tinyae) and ``CE`` the softmax cross-entropy
-(:class:`~tinyae.nn.softmax.SoftmaxCrossEntropy`) averaged over the ``M`` labeled
+where $L$ is the reconstruction loss (summed over pixels, mean over the $N$
+rows, as everywhere in tinyae) and $\mathrm{CE}$ the softmax cross-entropy
+(:class:`~tinyae.nn.softmax.SoftmaxCrossEntropy`) averaged over the $M$ labeled
 rows only. Unlabeled rows carry the label ``-1``: they feed the reconstruction,
-not the classification. With ``M = 0`` the classification term is 0 (not
-``0/0``). ``β = 0`` leaves the classifier alone (encoder + head), the baseline;
-``α = 0`` leaves the plain autoencoder.
+not the classification. With $M = 0$ the classification term is 0 (not
+$0/0$). $β = 0$ leaves the classifier alone (encoder + head), the baseline;
+$α = 0$ leaves the plain autoencoder.
 
-Backward, by hand. The two gradients meet at the code::
+Backward, by hand. The two gradients meet at the code:
 
-    dJ/dz = β · decoder.backward(dL/dx̂)  +  α · scatter(head.backward(dCE/ds))
+$$
+\frac{\partial J}{\partial z} = β\, \frac{\partial L}{\partial z}
+  + α\, \mathrm{scatter}\Big(\frac{\partial\, \mathrm{CE}}{\partial z}\Big)
+$$
 
-``dCE/ds = (p − onehot(y)) / M`` on the labeled rows, and ``scatter`` puts each
-labeled row's gradient back at its place in the batch (unlabeled rows get 0 from
-the head). Then ``dJ/dx = encoder.backward(dJ/dz)``. The head's and decoder's
-parameter gradients come out of their own backward passes, scaled by α and β.
+where ``decoder.backward`` turns $\partial L/\partial \hat x$ into
+$\partial L/\partial z$ and ``head.backward`` turns
+$\partial\,\mathrm{CE}/\partial s = (p - \mathrm{onehot}(y))/M$, on the labeled rows, into
+$\partial\,\mathrm{CE}/\partial z$; ``scatter`` puts each labeled row's gradient back at
+its place in the batch (unlabeled rows get 0 from the head). Then ``encoder.backward``
+turns $\partial J/\partial z$ into $\partial J/\partial x$. The head's and decoder's
+parameter gradients come out of their own backward passes, scaled by $α$ and $β$.
 
 Semi-supervised recipe (``noise`` and ``consistency``): in train mode the
-encoder reads a corrupted copy ``x̃`` of each row and the decoder must rebuild
-the clean ``x`` (a denoising autoencoder); with ``consistency = γ > 0`` a second
-corrupted copy ``x̃'`` gives class probabilities ``p' = softmax(head(encoder(x̃')))``
-that the first pass must match on every row, labeled or not::
+encoder reads a corrupted copy $\tilde x$ of each row and the decoder must rebuild
+the clean $x$ (a denoising autoencoder); with ``consistency`` $= γ > 0$ a second
+corrupted copy $\tilde x'$ gives class probabilities
+$p' = \mathrm{softmax}(\text{head}(\text{encoder}(\tilde x')))$ that the first pass
+must match on every row, labeled or not, adding to $J$
 
-    J += γ · (1/N) Σ_n ‖p_n − p'_n‖²
+$$γ\, \frac{1}{N} \sum_n \lVert p_n - p'_n \rVert^2$$
 
-with ``p'`` held as a constant target (no gradient flows through the second
+with $p'$ held as a constant target (no gradient flows through the second
 pass: the Π-model of Laine & Aila, 2017). Its gradient on the logits is the
-softmax backward of ``2γ (p − p') / N`` (:class:`~tinyae.nn.softmax.Softmax`).
+softmax backward of $2γ(p - p')/N$ (:class:`~tinyae.nn.softmax.Softmax`).
 
 References: L. Le, A. Patterson and M. White, "Supervised autoencoders: improving
 generalization performance with unsupervised regularizers", NeurIPS 2018.
@@ -72,30 +79,30 @@ def _check_noise(noise):
 
 
 class SupervisedAutoencoder(Module):
-    """Encoder, decoder, and a softmax classification head on the code.
+    r"""Encoder, decoder, and a softmax classification head on the code.
 
     Parameters
     ----------
     encoder, decoder : Sequential or list of Module
-        ``x`` (N, D) -> ``z`` (N, K) and ``z`` -> ``x̂`` (N, D).
+        ``x`` (N, D) -> ``z`` (N, K) and ``z`` -> $\hat x$ (N, D).
     head : SoftmaxClassifier
         ``z`` (N, K) -> logits (N, C).
     alpha : float >= 0
-        Weight α of the classification term.
+        Weight $α$ of the classification term.
     beta : float >= 0
-        Weight β of the reconstruction term (0: the classifier alone).
+        Weight $β$ of the reconstruction term (0: the classifier alone).
     noise : (kind, level), optional
         In train mode the encoder reads ``add_noise(x, kind, level)`` (fresh from
         the model's Generator each batch) and the decoder rebuilds the clean ``x``.
     consistency : float >= 0
-        Weight γ of the consistency term between two corrupted passes (needs ``noise``).
+        Weight $γ$ of the consistency term between two corrupted passes (needs ``noise``).
     seed : int
         Seeds the model's own Generator for the noise (saved with the model).
 
     Labels: integer class indices ``0..C−1``, ``-1`` for an unlabeled row.
     Parameter names: ``"encoder.0.W"``, ``"head.linear.W"``, ``"decoder.2.b"``, ...
     Like every random module, ``hold_noise = True`` reuses the last corruption,
-    and the last consistency target ``p'`` (:mod:`tinyae.teach.gradcheck` sets it): the
+    and the last consistency target $p'$ (:mod:`tinyae.teach.gradcheck` sets it): the
     function checked is then exactly the one whose gradient ``backward`` computes.
     """
 
@@ -192,15 +199,20 @@ class SupervisedAutoencoder(Module):
         return self._held
 
     def forward(self, x):
-        """``x̂ = decoder(encoder(x))``: (N, D) -> (N, D) (no corruption here)."""
+        r"""$\hat x = \text{decoder}(\text{encoder}(x))$: (N, D) -> (N, D) (no corruption here)."""
         return self.decoder.forward(self.encoder.forward(self.check_input(x)))
 
     def backward(self, grad_out):
-        """``dL/dx̂`` -> ``dL/dx`` through decoder and encoder (reconstruction only)."""
+        r"""$\partial L/\partial \hat x$ -> $\partial L/\partial x$ through decoder and encoder.
+
+        The reconstruction term only.
+        """
         return self.encoder.backward(self.decoder.backward(grad_out))
 
     def loss_and_backward(self, x, y, loss="bce", backward=True):
-        """One forward pass, ``J = β·L(x̂, x) + α·CE + γ·consistency``, and its gradients.
+        r"""One forward pass, $J = βL(\hat x, x) + α\,\mathrm{CE} + γC$, and its gradients.
+
+        $C$ is the consistency term (see the module docstring).
 
         Parameters
         ----------
@@ -209,12 +221,12 @@ class SupervisedAutoencoder(Module):
         y : ndarray (N,) of int
             Labels, ``-1`` for unlabeled rows.
         loss : {"bce", "mse"} or Loss
-            Reconstruction loss; BCE after a sigmoid output is fused (gradient ``(x̂ − x)/N``).
+            Reconstruction loss; BCE after a sigmoid output is fused (gradient $(\hat x - x)/N$).
         backward : bool
             Also fill every ``grads`` (each backward overwrites them).
 
         Sets ``self.terms`` to ``{"reconstruction": L, "classification": CE}``
-        (plus ``"consistency"`` when γ > 0), unweighted.
+        (plus ``"consistency"`` when $γ > 0$), unweighted.
         """
         x = self.check_input(x)
         y = self.check_target(y)

@@ -1,28 +1,34 @@
-"""The variational autoencoder: an encoder that outputs a distribution, a decoder that samples it.
+r"""The variational autoencoder: an encoder that outputs a distribution, a decoder that samples it.
 
-For each image the encoder gives the mean ``μ`` and the log-variance
-``log σ²`` of a Gaussian over codes, ``q(z | x) = N(μ, diag σ²)``. Training
-draws one code from it with the *reparameterization trick*
+For each image the encoder gives the mean $μ$ and the log-variance
+$\log σ^2$ of a Gaussian over codes, $q(z \mid x) = \mathcal{N}(μ, \operatorname{diag} σ^2)$.
+Training draws one code from it with the *reparameterization trick*
 
-    ``z = μ + σ ⊙ ε``,  ``ε ~ N(0, I)``  (from the model's own seeded Generator),
+$$z = μ + σ \odot ε, \qquad ε \sim \mathcal{N}(0, I)$$
 
-so that ``z`` is a differentiable function of ``μ`` and ``log σ²`` and the noise
-``ε`` is an input like any other. The decoder maps ``z`` back to an image. The
-loss is the negative evidence lower bound (ELBO) of Kingma & Welling (2014),
-per image and averaged over the batch::
+(ε from the model's own seeded Generator), so that $z$ is a differentiable function of
+$μ$ and $\log σ^2$ and the noise $ε$ is an input like any other. The decoder maps $z$
+back to an image. The loss is the negative evidence lower bound (ELBO) of Kingma &
+Welling (2014), per image and averaged over the batch:
 
-    −ELBO = reconstruction(x̂, x) + β · KL(q(z | x) ‖ N(0, I))
+$$
+-\mathrm{ELBO} = \mathrm{reconstruction}(\hat x, x)
+  + β\, \mathrm{KL}\big(q(z \mid x) \,\Vert\, \mathcal{N}(0, I)\big)
+$$
 
-With binary cross-entropy as the reconstruction term and ``β = 1`` this is
+With binary cross-entropy as the reconstruction term and $β = 1$ this is
 exactly −ELBO for a Bernoulli decoder; with squared error it is −ELBO for a
-Gaussian decoder of variance ½, up to a constant. ``β ≠ 1`` gives the β-VAE
+Gaussian decoder of variance ½, up to a constant. $β \ne 1$ gives the β-VAE
 (Higgins et al., 2017). New images come from decoding codes drawn from the
-prior ``N(0, I)``.
+prior $\mathcal{N}(0, I)$.
 
-Backward, by hand (``N`` samples, ``g = dL/dz`` from the decoder's backward)::
+Backward, by hand ($N$ samples, $g = \partial L/\partial z$ from the decoder's backward;
+the second because $\partial z/\partial \log σ^2 = ε σ/2$):
 
-    dJ/dμ       = g + β μ / N
-    dJ/d log σ² = g ⊙ ε ⊙ σ / 2 + β (σ² − 1) / (2N)       (since dz/d log σ² = ε σ / 2)
+$$
+\frac{\partial J}{\partial μ} = g + \frac{βμ}{N}, \qquad
+\frac{\partial J}{\partial \log σ^2} = \frac{g \odot ε \odot σ}{2} + \frac{β(σ^2 - 1)}{2N}
+$$
 
 and the hidden layer ``h`` feeds both heads, so its gradient is the sum of the
 two heads' backward passes.
@@ -51,27 +57,27 @@ def _as_seed(seed):
 
 
 class VariationalAutoencoder(Module):
-    """Encoder to ``(μ, log σ²)``, a sampled code ``z = μ + σ ε``, decoder to ``x̂``.
+    r"""Encoder to $(μ, \log σ^2)$, a sampled code $z = μ + σε$, decoder to $\hat x$.
 
     Parameters
     ----------
     encoder : Sequential or list of Module
         ``x`` (N, D) -> ``h`` (N, H); may be empty (the heads then read ``x``).
     mu, logvar : Dense
-        The two heads, ``h`` -> ``μ`` (N, K) and ``h`` -> ``log σ²`` (N, K).
+        The two heads, ``h`` -> $μ$ (N, K) and ``h`` -> $\log σ^2$ (N, K).
     decoder : Sequential or list of Module
-        ``z`` (N, K) -> ``x̂`` (N, D); end it in a Sigmoid for images in [0, 1].
+        ``z`` (N, K) -> $\hat x$ (N, D); end it in a Sigmoid for images in [0, 1].
     beta : float > 0
         Weight of the KL term (1: the ELBO).
     seed : int
-        Seeds the model's own Generator, which draws ``ε`` in training
+        Seeds the model's own Generator, which draws $ε$ in training
         (a stream of its own, independent of the weights' stream of the same seed).
 
     Noise
     -----
-    In train mode ``ε`` is drawn fresh from the model's Generator at every call
+    In train mode $ε$ is drawn fresh from the model's Generator at every call
     of ``loss_and_backward``: same seed, same bits. In eval mode (``evaluate``)
-    ``ε`` comes from a Generator seeded 0 at each call, so the estimate is
+    $ε$ comes from a Generator seeded 0 at each call, so the estimate is
     reproducible and leaves the training stream alone. Set ``fixed_eps`` to an
     array of shape (N, K) to hold the noise fixed (gradient checking); set it
     back to None to sample again.
@@ -159,7 +165,7 @@ class VariationalAutoencoder(Module):
         return rng.standard_normal(shape, dtype=self.dtype)
 
     def _sample_code(self, x):
-        """``z = μ + σ ε`` for a batch ``x``; caches ``ε`` and ``σ`` for the backward pass."""
+        """$z = μ + σε$ for a batch ``x``; caches $ε$ and $σ$ for the backward pass."""
         h = self.encoder.forward(self.check_input(x))
         mu, logvar = self.mu.forward(h), self.logvar.forward(h)
         eps = self._noise(mu.shape)
@@ -168,7 +174,7 @@ class VariationalAutoencoder(Module):
         return mu + sigma * eps
 
     def _backward_code(self, dz, dmu_extra=0.0, dlogvar_extra=0.0):
-        """From ``dJ/dz`` (plus the KL's direct terms) back to ``dJ/dx``."""
+        r"""From $\partial J/\partial z$ (plus the KL's direct terms) to $\partial J/\partial x$."""
         _, _, eps, sigma = self._cached()
         dmu = dz + dmu_extra                                  # dz/dμ = 1
         dlogvar = dz * eps * sigma * 0.5 + dlogvar_extra      # dz/d log σ² = ε σ / 2
@@ -177,17 +183,20 @@ class VariationalAutoencoder(Module):
         return self.encoder.backward(dh)
 
     def forward(self, x):
-        """``x̂ = decoder(μ + σ ε)``; ``x`` (N, D) -> ``x̂`` (N, D), with ε as in *Noise*."""
+        r"""$\hat x = \text{decoder}(μ + σε)$; (N, D) -> (N, D), with $ε$ as in *Noise*."""
         return self.decoder.forward(self._sample_code(x))
 
     def backward(self, grad_out):
-        """``dL/dx̂`` -> ``dL/dx`` through the sampled code (no KL term; see loss_and_backward)."""
+        r"""$\partial L/\partial \hat x$ -> $\partial L/\partial x$ through the sampled code.
+
+        No KL term here; see :meth:`loss_and_backward`.
+        """
         return self._backward_code(self.decoder.backward(grad_out))
 
     def loss_and_backward(self, x, target, loss, backward=True):
-        """One forward pass, ``−ELBO`` per sample, and (unless ``backward=False``) its gradients.
+        r"""One forward pass, −ELBO per sample, and (unless ``backward=False``) its gradients.
 
-        ``J = L(x̂, target) + β KL``, with ``L`` summed over pixels and averaged
+        $J = L(\hat x, \text{target}) + β\,\mathrm{KL}$, with $L$ summed over pixels and averaged
         over the batch like every tinyae loss, and ``KL`` from :class:`GaussianKL`.
         A sigmoid output with ``"bce"`` is fused with the loss, as in the
         :class:`~tinyae.models.autoencoder.Autoencoder`. Sets ``self.terms`` to
@@ -195,7 +204,7 @@ class VariationalAutoencoder(Module):
 
         Returns
         -------
-        float : ``J``, which is −ELBO per image (for BCE and β = 1).
+        float : $J$, which is −ELBO per image (for BCE and $β = 1$).
         """
         layers, loss = fuse_output(self.decoder, loss)
         a = self._sample_code(x)
@@ -264,12 +273,12 @@ class VariationalAutoencoder(Module):
 
     # ----- using a model ----------------------------------------------------------
     def encode(self, X, batch_size=4096):
-        """The posterior means ``μ`` (N, K): the deterministic code of each image, in eval mode."""
+        """The posterior means $μ$ (N, K): the deterministic code of each image, in eval mode."""
         net = Sequential([*self.encoder.layers, self.mu])
         return run_in_eval(self, net, self.check_input(X), batch_size)
 
     def posterior(self, X, batch_size=4096):
-        """``(μ, log σ²)``, each (N, K): the Gaussian ``q(z | x)`` of each image."""
+        r"""$(μ, \log σ^2)$, each (N, K): the Gaussian $q(z \mid x)$ of each image."""
         X = self.check_input(X)
         h = run_in_eval(self, self.encoder, X, batch_size)
         return self.mu.forward(h), self.logvar.forward(h)
@@ -285,7 +294,7 @@ class VariationalAutoencoder(Module):
         return self.decode(self.encode(X, batch_size), batch_size)
 
     def sample(self, n, seed=0):
-        """``n`` new images: codes drawn from the prior ``N(0, I)`` and decoded, (n, D).
+        r"""``n`` new images: codes drawn from the prior $\mathcal{N}(0, I)$ and decoded, (n, D).
 
         With a sigmoid output every pixel lies in [0, 1].
         """
@@ -295,7 +304,7 @@ class VariationalAutoencoder(Module):
         return self.decode(rng.standard_normal((int(n), self.code_size), dtype=self.dtype))
 
     def interpolate(self, x_a, x_b, steps=10):
-        """Decode ``(1 − t)·μ_a + t·μ_b`` for ``steps`` values of t from 0 to 1: (steps, D)."""
+        """Decode $(1 - t)μ_a + tμ_b$ for ``steps`` values of $t$ from 0 to 1: (steps, D)."""
         return interpolate(self, x_a, x_b, steps)
 
     @property

@@ -1,9 +1,9 @@
-"""Element-wise activations and their derivatives.
+r"""Element-wise activations and their derivatives.
 
-Each activation ``a = f(z)`` is a parameter-free module. Its backward is the
-chain rule for an element-wise function: ``dz = da * f'(z)``, where ``*`` is
-the element-wise product. Where ``f'`` is cheaper written with the output
-``a`` (sigmoid, tanh), the cache stores ``a`` instead of ``z``.
+Each activation $a = f(z)$ is a parameter-free module. Its backward is the
+chain rule for an element-wise function: $dz = da \odot f'(z)$, where $\odot$
+(``*`` in NumPy) is the element-wise product. Where $f'$ is cheaper written with
+the output $a$ (sigmoid, tanh), the cache stores ``a`` instead of ``z``.
 Shapes: any; ``z``, ``a``, ``da`` and ``dz`` all have the same shape.
 """
 
@@ -27,7 +27,7 @@ class Activation(Module):
 
 
 class Identity(Activation):
-    """``a = z``; ``dz = da``. The output of a linear autoencoder."""
+    """$a = z$; $dz = da$. The output of a linear autoencoder."""
 
     def forward(self, z):
         z = self._input(z)
@@ -40,10 +40,11 @@ class Identity(Activation):
 
 
 class ReLU(Activation):
-    """Rectified linear unit ``a = max(0, z)``.
+    r"""Rectified linear unit $a = \max(0, z)$.
 
-    Derivative ``f'(z) = 1 if z > 0 else 0``; at the kink ``z = 0`` we take 0
-    (any value in [0, 1] is a valid subgradient). Backward: ``dz = da * (z > 0)``.
+    Derivative $f'(z) = 1$ if $z > 0$, else $0$; at the kink $z = 0$ we take 0
+    (any value in $[0, 1]$ is a valid subgradient). Backward: $dz = da \odot [z > 0]$
+    (``da * (z > 0)``).
     """
 
     def forward(self, z):
@@ -57,7 +58,7 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    """``a = z if z > 0 else alpha·z``; ``f'(z) = 1 if z > 0 else alpha``.
+    r"""$a = z$ if $z > 0$, else $\alpha z$; $f'(z) = 1$ if $z > 0$, else $\alpha$ (``alpha``).
 
     Parameters
     ----------
@@ -86,18 +87,18 @@ class LeakyReLU(Activation):
 
 
 def sigmoid(z):
-    """Numerically stable logistic function ``σ(z) = 1 / (1 + e^{-z})``.
+    r"""Numerically stable logistic function $σ(z) = 1/(1 + e^{-z})$.
 
-    The naive formula computes ``e^{-z}``, which overflows for ``z < -709``
+    The naive formula computes $e^{-z}$, which overflows for $z < -709$
     (float64) and warns. Both branches below only ever exponentiate
-    ``-|z| <= 0``, so ``e`` lies in (0, 1]:
-    for ``z >= 0``, ``σ(z) = 1 / (1 + e^{-z})``; for ``z < 0``, multiply top and
-    bottom by ``e^{z}``: ``σ(z) = e^{z} / (1 + e^{z})``. Both are ``s`` or ``e·s``
-    with the same ``s = 1 / (1 + e)``, so the stable form costs one exp and one division.
+    $-|z| \le 0$, so $e = e^{-|z|}$ lies in $(0, 1]$:
+    for $z \ge 0$, $σ(z) = 1/(1 + e^{-z})$; for $z < 0$, multiply top and
+    bottom by $e^{z}$: $σ(z) = e^{z}/(1 + e^{z})$. Both are $s$ or $e s$
+    with the same $s = 1/(1 + e)$, so the stable form costs one exp and one division.
     Finite and warning-free for any finite input, e.g. ±1e4.
 
-    Picking the branch: ``max(e, [z ≥ 0])`` is exactly 1 where ``z ≥ 0`` (as ``e ≤ 1``)
-    and ``e`` where ``z < 0``, so ``s · max(e, [z ≥ 0])`` is the same number as
+    Picking the branch: $\max(e, [z \ge 0])$ is exactly 1 where $z \ge 0$ (as $e \le 1$)
+    and $e$ where $z < 0$, so $s \cdot \max(e, [z \ge 0])$ is the same number as
     ``np.where(z >= 0, s, e * s)``, without a branch per entry (which, on random
     signs, made ``np.where`` the slowest line of a training step).
     The layers call the backend's copy of these lines (:func:`tinyae.backend.sigmoid`).
@@ -108,10 +109,10 @@ def sigmoid(z):
 
 
 class Sigmoid(Activation):
-    """Logistic sigmoid ``a = σ(z)``, output in (0, 1) (exactly 0 or 1 only by rounding).
+    r"""Logistic sigmoid $a = σ(z)$, output in $(0, 1)$ (exactly 0 or 1 only by rounding).
 
-    Derivative ``σ'(z) = σ(z)(1 − σ(z)) = a(1 − a)``, so the cache keeps ``a``.
-    Backward: ``dz = da * a * (1 − a)``.
+    Derivative $σ'(z) = σ(z)(1 - σ(z)) = a(1 - a)$, so the cache keeps ``a``.
+    Backward: $dz = da \odot a \odot (1 - a)$.
     """
 
     def forward(self, z):
@@ -126,9 +127,9 @@ class Sigmoid(Activation):
 
 
 class Tanh(Activation):
-    """Hyperbolic tangent ``a = tanh(z)``, output in (−1, 1).
+    r"""Hyperbolic tangent $a = \tanh(z)$, output in $(-1, 1)$.
 
-    Derivative ``tanh'(z) = 1 − tanh(z)² = 1 − a²``. Backward: ``dz = da * (1 − a²)``.
+    Derivative $\tanh'(z) = 1 - \tanh^2(z) = 1 - a^2$. Backward: $dz = da \odot (1 - a^2)$.
     """
 
     def forward(self, z):

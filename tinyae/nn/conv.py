@@ -1,4 +1,4 @@
-"""Layers for images: convolution, transposed convolution, pooling, upsampling, reshaping.
+r"""Layers for images: convolution, transposed convolution, pooling, upsampling, reshaping.
 
 Layout NCHW, as in PyTorch: a batch of images ``x`` has shape
 ``(N, C, H, W)`` = (batch, channels, height, width). ``kernel_size``,
@@ -6,10 +6,10 @@ Layout NCHW, as in PyTorch: a batch of images ``x`` has shape
 ``(for the height, for the width)``.
 
 A convolution is a Dense layer applied to every patch. :func:`im2col` cuts
-the padded input into its ``N·Ho·Wo`` patches of ``C·kh·kw`` pixels, one patch
+the padded input into its $N H_o W_o$ patches of $C k_h k_w$ pixels, one patch
 per column; the kernel ``W`` (``Cout, C, kh, kw``), read as a ``(Cout, C·kh·kw)``
 matrix ``W2``, has one kernel per row; the output is one matrix product,
-``W2 @ cols + b``: Dense's ``W·x + b`` (column convention) with patches for
+``W2 @ cols + b``: Dense's $Wx + b$ (column convention) with patches for
 samples. Its backward is Dense's backward on the same matrices, followed by
 :func:`col2im`, which adds each patch's gradient back onto the pixels it was
 cut from (patches overlap, so a pixel collects several contributions). The
@@ -22,10 +22,11 @@ default NumPy backend they are the functions below; the numba backend replaces
 the gather and the scatter by one-pass compiled loops
 (``tinyae/backend/numba_kernels.py``), tested equal in ``tests/test_conv_numba.py``.
 
-Output sizes (one axis; ``⌊·⌋`` rounds down):
+Output sizes (one axis; $\lfloor\cdot\rfloor$ rounds down; $p$ the padding, $s$ the stride,
+$k_h$ the kernel's height, $o_p$ the ``output_padding``):
 
-* convolution and pooling: ``H_out = ⌊(H + 2p − kh) / s⌋ + 1``;
-* transposed convolution: ``H_out = (H − 1)·s − 2p + kh + output_padding``.
+* convolution and pooling: $H_\text{out} = \lfloor (H + 2p - k_h)/s \rfloor + 1$;
+* transposed convolution: $H_\text{out} = (H - 1)s - 2p + k_h + o_p$.
 """
 
 import numpy as np
@@ -64,21 +65,21 @@ def _text(pair):
 
 
 def conv_output_size(size, kernel, stride=1, padding=0):
-    """Output size of a convolution (or pooling) along one axis: ``⌊(size + 2p − k)/s⌋ + 1``.
+    r"""Output size of a convolution (or pooling) along one axis: $\lfloor(n+2p-k)/s\rfloor + 1$.
 
-    The kernel starts at the top of the padded input and steps by ``s`` while it
-    still fits; ``(size + 2p − k)/s`` counts the steps, plus one for the start.
+    With $n$ the ``size``. The kernel starts at the top of the padded input and steps by
+    $s$ while it still fits; $(n + 2p - k)/s$ counts the steps, plus one for the start.
     Returns 0 or less when the kernel does not fit at all.
     """
     return (size + 2 * padding - kernel) // stride + 1
 
 
 def conv_transpose_output_size(size, kernel, stride=1, padding=0, output_padding=0):
-    """Output size of a transposed convolution along one axis: ``(size − 1)·s − 2p + k + op``.
+    r"""Output size of a transposed convolution along one axis: $(n - 1)s - 2p + k + o_p$.
 
-    The last of the ``size`` input pixels paints its kernel ``(size − 1)·s`` pixels
-    down, ``k`` pixels tall, so ``(size − 1)·s + k`` pixels are painted; ``p`` is
-    cropped from each side and ``op`` (``output_padding``, less than ``s``) rows
+    With $n$ the ``size``. The last of the $n$ input pixels paints its kernel $(n - 1)s$
+    pixels down, $k$ pixels tall, so $(n - 1)s + k$ pixels are painted; $p$ is
+    cropped from each side and $o_p$ (``op``, the ``output_padding``, less than $s$) rows
     added at the end. Why ``op``: :func:`conv_output_size` rounds down, so ``s``
     different input sizes give the same output size; ``op`` picks the one to return to.
     """
@@ -86,12 +87,13 @@ def conv_transpose_output_size(size, kernel, stride=1, padding=0, output_padding
 
 
 def init_kernel(shape, fan_in, fan_out, init, rng, dtype):
-    """Draw a kernel of ``shape``, scaled by the number of terms each output sums.
+    r"""Draw a kernel of ``shape``, scaled by the number of terms each output sums.
 
     The same schemes as :func:`tinyae.nn.dense.init_weights`, with the fans of a
-    convolution: ``"he"`` N(0, 2/fan_in); ``"glorot"`` U(−l, l) with
-    ``l = √(6/(fan_in + fan_out))``; ``"lecun"`` N(0, 1/fan_in); ``"normal"``
-    N(0, 0.01²); ``"zeros"``.
+    convolution: ``"he"`` $\mathcal{N}(0, 2/\text{fan}_\text{in})$; ``"glorot"``
+    $\mathcal{U}(-l, l)$ with $l = \sqrt{6/(\text{fan}_\text{in} + \text{fan}_\text{out})}$;
+    ``"lecun"`` $\mathcal{N}(0, 1/\text{fan}_\text{in})$; ``"normal"`` $\mathcal{N}(0, 0.01^2)$;
+    ``"zeros"``.
     """
     if init == "he":
         W = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
@@ -174,7 +176,7 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
 # ----- the layers ------------------------------------------------------------------------
 
 class Conv2D(Module):
-    """2-D convolution (strictly, cross-correlation, as in every deep learning library).
+    r"""2-D convolution (strictly, cross-correlation, as in every deep learning library).
 
     Parameters
     ----------
@@ -185,8 +187,9 @@ class Conv2D(Module):
     padding : int or (ph, pw), default 0
         Zeros added on each side of each image before cutting patches.
     init : {"he", "glorot", "lecun", "normal", "zeros"}
-        How ``W`` is drawn (see :func:`init_kernel`), with ``fan_in = C·kh·kw``, the
-        number of products each output sums, and ``fan_out = Cout·kh·kw/(sh·sw)``,
+        How ``W`` is drawn (see :func:`init_kernel`), with $\text{fan}_\text{in} = C k_h k_w$,
+        the number of products each output sums, and
+        $\text{fan}_\text{out} = C_\text{out} k_h k_w/(s_h s_w)$,
         the number of outputs each input pixel reaches on average; ``b`` starts at 0.
     seed : int or numpy.random.Generator
     dtype : float32 or float64
@@ -194,30 +197,34 @@ class Conv2D(Module):
 
     Shapes
     ------
-    x : (N, C, H, W) -> y : (N, Cout, Ho, Wo), with ``Ho = ⌊(H + 2ph − kh)/sh⌋ + 1``
-    and ``Wo = ⌊(W + 2pw − kw)/sw⌋ + 1``;
+    x : (N, C, H, W) -> y : (N, Cout, Ho, Wo), with $H_o = \lfloor (H + 2p_h - k_h)/s_h \rfloor + 1$
+    and $W_o = \lfloor (W + 2p_w - k_w)/s_w \rfloor + 1$;
     W : (Cout, C, kh, kw) and b : (Cout,), PyTorch's layout.
 
     Forward (``xp`` is ``x`` padded with zeros)
     -------
-    ``y[n, o, i, j] = b[o] + Σ_c Σ_u Σ_v W[o, c, u, v] · xp[n, c, i·sh + u, j·sw + v]``.
+    $$y_{n,o,i,j} = b_o + \sum_c \sum_u \sum_v W_{o,c,u,v}\, x^p_{n,\,c,\,i s_h + u,\,j s_w + v}$$
+
     Computed as one matrix product: with the patches as columns, ``cols = im2col(x)``
     (C·kh·kw, N·Ho·Wo), and the kernels as rows, ``W2 = W.reshape(Cout, C·kh·kw)``,
     ``Y = W2 @ cols + b`` (Cout, N·Ho·Wo) holds output pixel ``(n, i, j)`` in column
     ``(n, i, j)``. It is a Dense layer applied to every patch, in the column
-    convention ``W·x + b`` (Dense's row form ``x @ Wᵀ`` is the transpose).
+    convention $Wx + b$ (Dense's row form $xW^\top$ is the transpose).
 
     Backward (given ``dy`` of shape (N, Cout, Ho, Wo), as a matrix ``dY`` like ``Y``)
     --------
-    Dense's backward on the patches:
-    ``dW2 = dY @ colsᵀ``, i.e.
-    ``dW[o, c, u, v] = Σ_{n,i,j} dy[n, o, i, j]·xp[n, c, i·sh + u, j·sw + v]``;
-    ``db[o] = Σ_{n,i,j} dy[n, o, i, j]``;
-    ``dcols = W2ᵀ @ dY``, then ``dx = col2im(dcols)``: each pixel sums the
-    gradients of every patch that contains it, ``dx[n, c, h, w] = Σ_{o,u,v}
-    W[o, c, u, v]·dy[n, o, (h + ph − u)/sh, (w + pw − v)/sw]`` (the terms with whole
-    indices inside the output). That is a *transposed* convolution of ``dy`` with
-    the same ``W``: exactly what :class:`ConvTranspose2D` computes forward.
+    Dense's backward on the patches: ``dW2 = dY @ cols.T``, i.e.
+
+    $$dW_{o,c,u,v} = \sum_{n,i,j} dy_{n,o,i,j}\, x^p_{n,\,c,\,i s_h + u,\,j s_w + v}$$
+
+    and $db_o = \sum_{n,i,j} dy_{n,o,i,j}$; ``dcols = W2.T @ dY``, then
+    ``dx = col2im(dcols)``: each pixel sums the gradients of every patch that contains
+    it (the terms with whole indices inside the output),
+
+    $$dx_{n,c,h,w} = \sum_{o,u,v} W_{o,c,u,v}\, dy_{n,\,o,\,(h + p_h - u)/s_h,\,(w + p_w - v)/s_w}$$
+
+    That is a *transposed* convolution of ``dy`` with the same ``W``: exactly what
+    :class:`ConvTranspose2D` computes forward.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,

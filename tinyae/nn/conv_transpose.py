@@ -1,8 +1,8 @@
-"""The transposed convolution ("deconvolution"): a convolution's backward pass used as a layer.
+r"""The transposed convolution ("deconvolution"): a convolution's backward pass used as a layer.
 
 It maps a small image to a larger one, the decoder's half of a convolutional
-autoencoder (lesson 19). Output size on one axis:
-``H_out = (H − 1)·s − 2p + kh + output_padding``.
+autoencoder (lesson 19). Output size on one axis, with stride $s$, padding $p$, kernel
+height $k_h$ and ``output_padding`` $o_p$: $H_\text{out} = (H - 1)s - 2p + k_h + o_p$.
 """
 
 import numpy as np
@@ -22,7 +22,7 @@ from .conv import (
 
 
 class ConvTranspose2D(Conv2D):
-    """Transposed convolution: the backward pass of :class:`Conv2D` (w.r.t. its input), run forward.
+    r"""Transposed convolution: the backward pass of :class:`Conv2D` (for its input), run forward.
 
     Where a convolution maps each *patch* of the input to one output pixel, a
     transposed convolution maps each *input pixel* to a patch: it paints its
@@ -34,9 +34,9 @@ class ConvTranspose2D(Conv2D):
     ----------
     in_channels, out_channels, kernel_size, stride, padding, init, seed, dtype
         As for :class:`Conv2D`. ``padding`` here *crops* ``p`` pixels from each
-        side of the painted output. For ``init``: ``fan_in = C·kh·kw/(sh·sw)``,
-        the number of products each output pixel sums on average, and
-        ``fan_out = Cout·kh·kw``.
+        side of the painted output. For ``init``:
+        $\text{fan}_\text{in} = C k_h k_w/(s_h s_w)$, the number of products each output
+        pixel sums on average, and $\text{fan}_\text{out} = C_\text{out} k_h k_w$.
     output_padding : int or pair, default 0
         Extra rows (columns) at the bottom (right) of the output, less than
         ``stride``. A stride-``s`` convolution maps ``s`` different input sizes to
@@ -45,30 +45,34 @@ class ConvTranspose2D(Conv2D):
     Shapes
     ------
     x : (N, C, H, W) -> y : (N, Cout, Ho, Wo) with
-    ``Ho = (H − 1)·sh − 2ph + kh + oph`` and ``Wo = (W − 1)·sw − 2pw + kw + opw``
+    $H_o = (H - 1)s_h - 2p_h + k_h + o_{p,h}$ and $W_o = (W - 1)s_w - 2p_w + k_w + o_{p,w}$
     (PyTorch's formula); W : (C, Cout, kh, kw) and b : (Cout,), PyTorch's layout.
 
     Forward (``yp`` is the output before cropping ``p`` from each side)
     -------
-    ``yp[n, o, i·sh + u, j·sw + v] += Σ_c x[n, c, i, j] · W[c, o, u, v]``, then
-    ``y = yp`` cropped, ``+ b[o]``. As matrices: ``X`` (C, N·H·W), one column per
-    input pixel, and ``W2 = W.reshape(C, Cout·kh·kw)`` give every pixel's painted
-    patch, ``cols = W2ᵀ @ X`` (Cout·kh·kw, N·H·W), and ``y = col2im(cols) + b``.
+    For every input pixel $(i, j)$ and kernel offset $(u, v)$, summing where patches
+    overlap:
 
-    Compare :meth:`Conv2D.backward`: ``dx = col2im(W2ᵀ @ dY)`` with
+    $$y^p_{n,\,o,\,i s_h + u,\,j s_w + v} \mathrel{+}= \sum_c x_{n,c,i,j}\, W_{c,o,u,v}$$
+
+    then $y$ is $y^p$ (``yp``) cropped, plus $b_o$. As matrices: ``X`` (C, N·H·W), one
+    column per input pixel, and ``W2 = W.reshape(C, Cout·kh·kw)`` give every pixel's
+    painted patch, ``cols = W2.T @ X`` (Cout·kh·kw, N·H·W), and ``y = col2im(cols) + b``.
+
+    Compare :meth:`Conv2D.backward`: ``dx = col2im(W2.T @ dY)`` with
     ``W2 = W.reshape(Cout_conv, C_conv·kh·kw)``. Line for line the same computation:
     ``ConvTranspose2D(a -> b).forward(g)`` with kernel ``W`` equals
     ``Conv2D(b -> a).backward(g)`` with the same ``W`` (shape ``(a, b, kh, kw)`` in both
-    layouts), when ``output_padding = (H + 2p − kh) mod s`` gives back the size
-    ``H`` of the convolution's input. Hence the name: a convolution is a matrix
-    ``A`` acting on the flattened image, its backward multiplies by ``Aᵀ``.
+    layouts), when $o_p = (H + 2p - k_h) \bmod s$ gives back the size
+    $H$ of the convolution's input. Hence the name: a convolution is a matrix
+    $A$ acting on the flattened image, its backward multiplies by $A^\top$.
 
     Backward (given ``dy`` of shape (N, Cout, Ho, Wo))
     --------
     The adjoint of the forward, which is a plain convolution: ``dcols = im2col(dy)``
     (Cout·kh·kw, N·H·W) collects, for every input pixel, the output gradients
-    under its painted patch; then ``dX = W2 @ dcols``, ``dW2 = X @ dcolsᵀ`` and
-    ``db[o] = Σ_{n,i,j} dy[n, o, i, j]``.
+    under its painted patch; then ``dX = W2 @ dcols``, ``dW2 = X @ dcols.T`` and
+    $db_o = \sum_{n,i,j} dy_{n,o,i,j}$.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,

@@ -1,9 +1,9 @@
-"""The dense (fully connected) layer: ``y = x·W + b``.
+r"""The dense (fully connected) layer: $y = xW + b$.
 
 Row convention: a batch ``x`` has shape ``(N, n_in)``, one sample per row, so
-the layer computes ``y = x @ W + b`` with ``W`` of shape ``(n_in, n_out)``.
-A textbook that writes the column convention ``y = W'·x + b`` for one sample
-``x`` of shape ``(n_in,)`` uses ``W' = W.T``: the two are the same layer.
+the layer computes $y = xW + b$ (``x @ W + b``) with ``W`` of shape ``(n_in, n_out)``.
+A textbook that writes the column convention $y = W'x + b$ for one sample
+``x`` of shape ``(n_in,)`` uses $W' = W^\top$ (``W.T``): the two are the same layer.
 """
 
 import numpy as np
@@ -16,12 +16,13 @@ INITS = ("he", "glorot", "lecun", "normal", "zeros")
 
 
 def init_weights(n_in, n_out, init, rng, dtype):
-    """Draw a ``(n_in, n_out)`` weight matrix.
+    r"""Draw a ``(n_in, n_out)`` weight matrix.
 
-    ``"he"``: N(0, 2/n_in), keeps the variance of ReLU activations constant through
-    depth (He et al., 2015). ``"glorot"``: U(-l, l) with l = sqrt(6/(n_in+n_out)),
-    for sigmoid/tanh/linear (Glorot & Bengio, 2010). ``"lecun"``: N(0, 1/n_in).
-    ``"normal"``: N(0, 0.01²). ``"zeros"``: all zero (breaks symmetry never: for demos).
+    ``"he"``: $\mathcal{N}(0, 2/n_\text{in})$, keeps the variance of ReLU activations
+    constant through depth (He et al., 2015). ``"glorot"``: $\mathcal{U}(-l, l)$ with
+    $l = \sqrt{6/(n_\text{in} + n_\text{out})}$, for sigmoid/tanh/linear (Glorot & Bengio,
+    2010). ``"lecun"``: $\mathcal{N}(0, 1/n_\text{in})$. ``"normal"``: $\mathcal{N}(0, 0.01^2)$.
+    ``"zeros"``: all zero (breaks symmetry never: for demos).
     """
     if init == "he":
         W = rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
@@ -40,7 +41,7 @@ def init_weights(n_in, n_out, init, rng, dtype):
 
 
 class Dense(Module):
-    """Fully connected layer ``y = x @ W + b``.
+    r"""Fully connected layer $y = xW + b$ (``x @ W + b``).
 
     Parameters
     ----------
@@ -59,13 +60,15 @@ class Dense(Module):
 
     Forward
     -------
-    ``y = x @ W + b``, i.e. ``y[n, j] = Σ_i x[n, i]·W[i, j] + b[j]``.
+    $y = xW + b$ (``y = x @ W + b``), i.e.
 
-    Backward (given ``dy = dL/dy`` of shape (N, n_out))
+    $$y_{nj} = \sum_i x_{ni} W_{ij} + b_j$$
+
+    Backward (given ``dy`` $= \partial L/\partial y$ of shape (N, n_out))
     --------
-    ``dW = xᵀ @ dy``   (n_in, n_out): each weight sums its effect over the batch;
-    ``db = Σ_n dy[n]``  (n_out,);
-    ``dx = dy @ Wᵀ``   (N, n_in).
+    - $dW = x^\top dy$, shape (n_in, n_out): each weight sums its effect over the batch;
+    - $db = \sum_n dy_n$, shape (n_out,);
+    - $dx = dy\, W^\top$, shape (N, n_in).
     """
 
     def __init__(self, n_in, n_out, init="he", seed=0, dtype=np.float64):

@@ -9,18 +9,21 @@ from ..errors import ForwardNotCalledError, ShapeError
 
 
 class GaussianKL:
-    """KL divergence of ``N(μ, σ²)`` from ``N(0, 1)``, summed over code units, mean over the batch.
+    r"""KL divergence of $\mathcal{N}(μ, σ^2)$ from $\mathcal{N}(0, 1)$, summed over code units.
 
-    Forward, with ``μ`` and ``log σ²`` of shape (N, K)::
+    Averaged over the batch. Forward, with $μ$ (``mu``) and $\log σ^2$ (``logvar``) of
+    shape (N, K):
 
-        KL = (1/N) Σ_n Σ_k ½ (μ_nk² + σ_nk² − 1 − log σ_nk²)
+    $$\mathrm{KL} = \frac{1}{N} \sum_n \sum_k \tfrac12 (μ_{nk}^2 + σ_{nk}^2 - 1 - \log σ_{nk}^2)$$
 
-    (the closed form for two Gaussians; it is 0 exactly when μ = 0 and σ = 1).
+    (the closed form for two Gaussians; it is 0 exactly when $μ = 0$ and $σ = 1$).
 
-    Backward::
+    Backward (the second because $\partial σ^2/\partial \log σ^2 = σ^2$):
 
-        dKL/dμ       = μ / N
-        dKL/d log σ² = ½ (σ² − 1) / N      (because d σ²/d log σ² = σ²)
+    $$
+    \frac{\partial\, \mathrm{KL}}{\partial μ} = \frac{μ}{N}, \qquad
+    \frac{\partial\, \mathrm{KL}}{\partial \log σ^2} = \frac{σ^2 - 1}{2N}
+    $$
     """
 
     def __init__(self):
@@ -35,7 +38,10 @@ class GaussianKL:
         return 0.5 * float(np.sum(mu * mu + var - 1 - logvar)) / mu.shape[0]
 
     def backward(self):
-        """``(dKL/dμ, dKL/d log σ²)``, each of shape (N, K)."""
+        r"""The gradients $\partial K/\partial μ$ and $\partial K/\partial \log σ^2$ ($K$ = KL).
+
+        A pair of arrays, each of shape (N, K).
+        """
         if self.cache is None:
             raise ForwardNotCalledError("GaussianKL.backward was called before forward")
         mu, var = self.cache

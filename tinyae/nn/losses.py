@@ -1,14 +1,14 @@
-"""Reconstruction losses and their gradients.
+r"""Reconstruction losses and their gradients.
 
 Convention used everywhere in tinyae: a loss *sums over the features of one
-sample and averages over the batch*. For a batch of ``N`` samples with ``D``
-features each, ``L = (1/N) Σ_n ℓ(ŷ_n, y_n)`` with ``ℓ`` a sum over the ``D``
-features. So the value is "error per image", the figure papers report (e.g.
-squared error summed over the 784 MNIST pixels), and every gradient carries
-exactly one factor ``1/N``.
+sample and averages over the batch*. For a batch of $N$ samples with $D$
+features each, $L = \frac{1}{N} \sum_n \ell(\hat y_n, y_n)$ with $\ell$, the loss of
+one sample, a sum over its $D$ features. So the value is "error per image", the figure
+papers report (e.g. squared error summed over the 784 MNIST pixels), and every
+gradient carries exactly one factor $1/N$.
 
-Each loss has ``forward(y_pred, y_true) -> float`` and ``backward() ->
-dL/dy_pred`` (same shape as ``y_pred``), keeping what backward needs in
+Each loss has ``forward(y_pred, y_true) -> float`` and ``backward()``, which returns
+$\partial L/\partial \hat y$ (same shape as ``y_pred``), keeping what backward needs in
 ``self.cache`` like the layers do.
 """
 
@@ -55,10 +55,15 @@ class Loss:
 
 
 class MSE(Loss):
-    """Squared error summed over features, averaged over the batch.
+    r"""Squared error summed over features, averaged over the batch.
 
-    Forward:  ``L = (1/N) Σ_n Σ_j (ŷ_nj − y_nj)²``
-    Backward: ``dL/dŷ = 2 (ŷ − y) / N``
+    Forward:
+
+    $$L = \frac{1}{N} \sum_n \sum_j (\hat y_{nj} - y_{nj})^2$$
+
+    Backward:
+
+    $$\frac{\partial L}{\partial \hat y} = \frac{2 (\hat y - y)}{N}$$
 
     Shapes: ``y_pred``, ``y_true`` and the gradient are ``(N, D)`` (or any
     ``(N, ...)``); ``N`` is the first axis.
@@ -86,14 +91,19 @@ def _check_targets(y_true, name):
 
 
 class BinaryCrossEntropy(Loss):
-    """Cross-entropy between targets ``y ∈ [0, 1]`` and probabilities ``p = ŷ``.
+    r"""Cross-entropy between targets $y \in [0, 1]$ and probabilities $p = \hat y$.
 
-    Forward:  ``L = −(1/N) Σ_n Σ_j [y log p + (1 − y) log(1 − p)]``
-    Backward: ``dL/dp = (p − y) / (p (1 − p)) / N``
+    Forward:
 
-    A sigmoid in float arithmetic can round to exactly 0 or 1, where ``log``
-    gives −inf and the gradient divides by zero. So ``p`` is clipped to
-    ``[eps, 1 − eps]`` (``eps`` = 1e-12 in float64, 1e-7 in float32) and the
+    $$L = -\frac{1}{N} \sum_n \sum_j \left[y \log p + (1 - y) \log(1 - p)\right]$$
+
+    Backward:
+
+    $$\frac{\partial L}{\partial p} = \frac{p - y}{N\, p (1 - p)}$$
+
+    A sigmoid in float arithmetic can round to exactly 0 or 1, where $\log$
+    gives $-\infty$ and the gradient divides by zero. So $p$ is clipped to
+    $[ε, 1 - ε]$ (``eps`` = 1e-12 in float64, 1e-7 in float32) and the
     loss stays finite; where the clip is active the gradient is that of the
     clipped value. Prefer :class:`BinaryCrossEntropyWithLogits` after a sigmoid:
     it never clips, and ``Autoencoder.fit(loss="bce")`` uses it automatically.
@@ -114,30 +124,44 @@ class BinaryCrossEntropy(Loss):
 
 
 def softplus(z):
-    """``log(1 + e^z)`` without overflow: ``max(z, 0) + log1p(e^{−|z|})``."""
+    r"""$\log(1 + e^z)$ without overflow: $\max(z, 0) + \log(1 + e^{-|z|})$ (``log1p``)."""
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 
 
 class BinaryCrossEntropyWithLogits(Loss):
-    """Sigmoid followed by binary cross-entropy, fused and computed from logits ``z``.
+    r"""Sigmoid followed by binary cross-entropy, fused and computed from logits $z$.
 
-    With ``p = σ(z)``: ``log p = −softplus(−z)`` and ``log(1 − p) = −softplus(z)``,
-    and ``softplus(z) − softplus(−z) = z``, so the per-entry loss simplifies to
+    With $p = σ(z)$: $\log p = -\operatorname{softplus}(-z)$ and
+    $\log(1 - p) = -\operatorname{softplus}(z)$, and
+    $\operatorname{softplus}(z) - \operatorname{softplus}(-z) = z$, so the per-entry
+    loss simplifies to
 
-        ``ℓ = softplus(z) − y·z = max(z, 0) − y·z + log(1 + e^{−|z|})``,
+    $$\ell = \operatorname{softplus}(z) - yz = \max(z, 0) - yz + \log(1 + e^{-|z|}),$$
 
-    which is finite for every finite ``z`` (no ``log 0``; log-sum-exp style).
+    which is finite for every finite $z$ (no $\log 0$; log-sum-exp style).
 
-    Why the gradient is so simple: ``dℓ/dz = σ(z) − y``. Chain rule through the
-    separate pieces gives ``dℓ/dp · dp/dz = (p − y)/(p(1 − p)) · p(1 − p)``: the
-    sigmoid's derivative cancels the cross-entropy's denominator exactly. With the
-    batch mean, ``dL/dz = (ŷ − y) / N`` where ``ŷ = σ(z)``. No division by a
-    number that can round to zero, so it is exact where the unfused pair is not.
+    Why the gradient is so simple: $\partial \ell/\partial z = σ(z) - y$. Chain rule
+    through the separate pieces gives
 
-    Forward:  ``L = (1/N) Σ_n Σ_j [softplus(z_nj) − y_nj z_nj]``
-    Backward: ``dL/dz = (σ(z) − y) / N``
+    $$
+    \frac{\partial \ell}{\partial p} \frac{\partial p}{\partial z}
+      = \frac{p - y}{p(1 - p)} \cdot p(1 - p) = p - y
+    $$
 
-    ``forward`` computes both (they share ``e^{−|z|}``) and keeps the gradient
+    The sigmoid's derivative cancels the cross-entropy's denominator exactly. With the
+    batch mean, $\partial L/\partial z = (\hat y - y)/N$ where $\hat y = σ(z)$. No
+    division by a number that can round to zero, so it is exact where the unfused pair
+    is not.
+
+    Forward:
+
+    $$L = \frac{1}{N} \sum_n \sum_j \left[\operatorname{softplus}(z_{nj}) - y_{nj} z_{nj}\right]$$
+
+    Backward:
+
+    $$\frac{\partial L}{\partial z} = \frac{σ(z) - y}{N}$$
+
+    ``forward`` computes both (they share $e^{-|z|}$) and keeps the gradient
     for ``backward``.
     """
 

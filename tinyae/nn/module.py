@@ -1,11 +1,12 @@
-"""The protocol every layer follows, and ``Sequential`` to chain layers.
+r"""The protocol every layer follows, and ``Sequential`` to chain layers.
 
 The contract (the same for every module in tinyae):
 
 * ``forward(x)`` computes the output and stores in ``self.cache`` exactly
   what ``backward`` will need, nothing more.
-* ``backward(grad_out)`` takes dL/d(output), returns dL/d(input), and
-  *overwrites* ``self.grads[name]`` with dL/d(``self.params[name]``).
+* ``backward(grad_out)`` takes $\partial L/\partial\,\text{output}$, returns
+  $\partial L/\partial\,\text{input}$, and *overwrites* ``self.grads[name]`` with
+  the gradient of $L$ with respect to ``self.params[name]``.
   Gradients are never accumulated across calls: one forward, one backward.
   (A parameter used twice in one forward, as in tied weights, must sum its
   two contributions explicitly inside ``backward``.)
@@ -17,7 +18,7 @@ The contract (the same for every module in tinyae):
 * ``training`` is True in train mode and False in eval mode; ``train()`` and
   ``eval()`` switch it (layers without mode-dependent behaviour ignore it).
 * A module that draws random numbers in ``forward`` (Dropout's mask, a
-  variational autoencoder's ε) has a ``hold_noise`` attribute: while it is
+  variational autoencoder's $ε$) has a ``hold_noise`` attribute: while it is
   True the module reuses its last draw, so a gradient check sees one fixed
   function. :mod:`tinyae.teach.gradcheck` sets it during a check.
 """
@@ -130,7 +131,7 @@ class Module:
 
 
 class Sequential(Module):
-    """A chain of modules: ``forward`` runs them in order, ``backward`` in reverse.
+    r"""A chain of modules: ``forward`` runs them in order, ``backward`` in reverse.
 
     Parameters
     ----------
@@ -138,8 +139,9 @@ class Sequential(Module):
 
     Notes
     -----
-    Forward: ``a_0 = x``, ``a_i = layer_i(a_{i-1})``. Backward, by the chain rule:
-    ``g_L = grad_out``, ``g_{i-1} = layer_i.backward(g_i)``; returns ``g_0 = dL/dx``.
+    Forward: $a_0 = x$, $a_i = \text{layer}_i(a_{i-1})$. Backward, by the chain rule:
+    $g_L$ = ``grad_out``, $g_{i-1}$ = ``layer_i.backward(g_i)``; returns
+    $g_0 = \partial L/\partial x$.
     Parameter names are prefixed with the layer index: ``"0.W"``, ``"2.b"``.
     """
 

@@ -1,4 +1,4 @@
-"""Normalization and Dropout: layers whose behaviour depends on train/eval mode.
+r"""Normalization and Dropout: layers whose behaviour depends on train/eval mode.
 
 * :class:`BatchNorm1d` / :class:`BatchNorm2d` normalize each feature (channel)
   over the batch, so the samples of a batch are coupled in the backward pass.
@@ -9,8 +9,9 @@
 
 The conventions are PyTorch's, so a learner can compare: the batch is
 normalized with the *biased* variance, the running variance is updated with
-the *unbiased* one, and ``running = (1 − momentum)·running + momentum·batch``.
-The learnable scale and shift are ``gamma`` (γ) and ``beta`` (β), named as in
+the *unbiased* one, and, with $m$ the ``momentum``,
+$\text{running} \leftarrow (1 - m)\,\text{running} + m\,\text{batch}$.
+The learnable scale and shift are ``gamma`` ($γ$) and ``beta`` ($β$), named as in
 the papers (PyTorch calls them ``weight`` and ``bias``).
 """
 
@@ -22,9 +23,13 @@ from .module import Module, as_rng
 
 
 def _normalize_backward(dxhat, xhat, inv_std, axis):
-    """dL/dx for ``xhat = (x − mean(x)) * inv_std`` taken over ``axis``, given dL/dxhat.
+    r"""$\partial L/\partial x$ for $\hat x = (x - \bar x)/s$ over ``axis``, given $d\hat x$.
 
-    With M values per mean: ``dx = (inv_std / M)·(M·dxhat − Σ dxhat − xhat·Σ(dxhat·xhat))``.
+    Here ``inv_std`` is $1/s$, ``xhat`` is $\hat x$ and ``dxhat`` is
+    $d\hat x = \partial L/\partial \hat x$. With $M$ values per mean, the sums running over them:
+
+    $$dx = \frac{1}{Ms} \Big(M\, d\hat x - \sum d\hat x - \hat x \sum d\hat x\, \hat x\Big)$$
+
     The two sums are what the mean and the variance pass back: every value of
     ``x`` moved them, so every value receives a share of their gradient.
     """
@@ -35,7 +40,7 @@ def _normalize_backward(dxhat, xhat, inv_std, axis):
 
 
 class BatchNorm1d(Module):
-    """Batch normalization over ``(batch, features)`` (Ioffe & Szegedy, 2015).
+    r"""Batch normalization over ``(batch, features)`` (Ioffe & Szegedy, 2015).
 
     Parameters
     ----------
@@ -49,21 +54,31 @@ class BatchNorm1d(Module):
     Shapes: ``x`` and ``y`` are ``(N, F)``; ``gamma``, ``beta``, ``running_mean``,
     ``running_var`` are ``(F,)``.
 
-    Forward (train mode), per feature over the batch:
-    ``μ = (1/N) Σ_n x_n``, ``σ² = (1/N) Σ_n (x_n − μ)²`` (biased),
-    ``x̂ = (x − μ) / √(σ² + ε)``, ``y = γ·x̂ + β``; then
-    ``running_mean ← (1 − m)·running_mean + m·μ`` and
-    ``running_var ← (1 − m)·running_var + m·σ²·N/(N − 1)`` (unbiased).
+    Forward (train mode), per feature over the batch, with the variance biased and
+    $s = \sqrt{σ^2 + ε}$:
+
+    $$
+    μ = \frac{1}{N} \sum_n x_n, \quad σ^2 = \frac{1}{N} \sum_n (x_n - μ)^2, \quad
+    \hat x = \frac{x - μ}{s}, \quad y = γ \hat x + β
+    $$
+
+    then, with $m$ the ``momentum``, the running statistics (the variance unbiased):
+    $\mathtt{running\_mean} \leftarrow (1 - m)\,\mathtt{running\_mean} + mμ$ and
+    $\mathtt{running\_var} \leftarrow (1 - m)\,\mathtt{running\_var} + mσ^2 N/(N - 1)$.
     Eval mode uses the running statistics instead: an affine map.
 
-    Backward (train mode), with ``σ = √(σ² + ε)``:
-    ``dγ = Σ_n dy·x̂``, ``dβ = Σ_n dy``,
-    ``dx = (γ / (N·σ))·(N·dy − Σ_n dy − x̂·Σ_n(dy·x̂))``.
-    Derivation: ``x̂`` depends on ``x_n`` directly and through ``μ`` and ``σ²``;
-    ``∂L/∂σ² = Σ dx̂·(x − μ)·(−½)σ⁻³`` and ``∂L/∂μ = −Σ dx̂/σ`` (the term through
-    σ² vanishes because ``Σ(x − μ) = 0``); adding the three paths,
-    ``dx = dx̂/σ + ∂L/∂σ²·2(x − μ)/N + ∂L/∂μ/N``, which is the compact form above
-    with ``dx̂ = γ·dy``. Backward in eval mode: ``dx = dy·γ/√(running_var + ε)``.
+    Backward (train mode), the sums over the batch: $dγ = \sum_n dy_n \hat x_n$,
+    $dβ = \sum_n dy_n$ and
+
+    $$dx = \frac{γ}{Ns} \Big(N dy - \sum_n dy_n - \hat x \sum_n dy_n \hat x_n\Big)$$
+
+    Derivation: $\hat x$ depends on $x_n$ directly and through $μ$ and $σ^2$;
+    $\partial L/\partial σ^2 = -\tfrac12 s^{-3} \sum_n d\hat x_n (x_n - μ)$ and
+    $\partial L/\partial μ = -\sum_n d\hat x_n / s$ (the term through $σ^2$ vanishes
+    because $\sum_n (x_n - μ) = 0$); adding the three paths,
+    $dx_n = d\hat x_n/s + (\partial L/\partial σ^2)\, 2(x_n - μ)/N + (\partial L/\partial μ)/N$,
+    which is the compact form above with $d\hat x = γ\, dy$. Backward in eval mode:
+    $dx = dy\, γ/\sqrt{\mathtt{running\_var} + ε}$.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=np.float64):
@@ -151,7 +166,7 @@ class BatchNorm1d(Module):
 class BatchNorm2d(BatchNorm1d):
     """Batch normalization of images ``(N, C, H, W)``: one γ, β, mean, variance per channel.
 
-    The statistics of channel ``c`` are taken over all ``N·H·W`` values of that
+    The statistics of channel $c$ are taken over all $N H W$ values of that
     channel, so the math is :class:`BatchNorm1d`'s on the ``(N·H·W, C)`` matrix of
     values (rows = positions, columns = channels). ``num_features`` is ``C``.
     """
@@ -172,7 +187,7 @@ class BatchNorm2d(BatchNorm1d):
 
 
 class LayerNorm(Module):
-    """Layer normalization (Ba, Kiros & Hinton, 2016): each sample over its own features.
+    r"""Layer normalization (Ba, Kiros & Hinton, 2016): each sample over its own features.
 
     Parameters
     ----------
@@ -180,11 +195,15 @@ class LayerNorm(Module):
         The trailing shape normalized over, e.g. ``64`` for ``(N, 64)``.
     eps : float
 
-    Forward, per sample over the last ``len(normalized_shape)`` axes:
-    ``x̂ = (x − μ)/√(σ² + ε)``, ``y = γ·x̂ + β`` (γ, β of shape ``normalized_shape``).
-    Backward: ``dγ = Σ_n dy·x̂``, ``dβ = Σ_n dy``, and with ``dx̂ = γ·dy`` and ``D``
-    values per sample: ``dx = (1/(D·σ))·(D·dx̂ − Σ dx̂ − x̂·Σ(dx̂·x̂))`` (sums over the
-    sample's features). Identical in train and eval mode.
+    Forward, per sample over the last ``len(normalized_shape)`` axes, with $μ$ and
+    $σ^2$ the sample's mean and variance and $s = \sqrt{σ^2 + ε}$:
+    $\hat x = (x - μ)/s$, $y = γ \hat x + β$ ($γ$, $β$ of shape ``normalized_shape``).
+    Backward: $dγ = \sum_n dy_n \hat x_n$, $dβ = \sum_n dy_n$, and with $d\hat x = γ\, dy$
+    and $D$ values per sample (the sums over the sample's features):
+
+    $$dx = \frac{1}{Ds} \Big(D\, d\hat x - \sum d\hat x - \hat x \sum d\hat x\, \hat x\Big)$$
+
+    Identical in train and eval mode.
     """
 
     def __init__(self, normalized_shape, eps=1e-5, dtype=np.float64):
@@ -230,7 +249,7 @@ class LayerNorm(Module):
 
 
 class Dropout(Module):
-    """Inverted dropout (Srivastava et al., 2014).
+    r"""Inverted dropout (Srivastava et al., 2014).
 
     Parameters
     ----------
@@ -239,10 +258,10 @@ class Dropout(Module):
     seed : int or numpy.random.Generator
         The layer's own Generator draws the masks: same seed, same masks.
 
-    Train mode: ``mask = (u ≥ p) / (1 − p)`` with ``u ~ U[0, 1)`` drawn fresh each
-    forward; ``y = x·mask`` (kept values are scaled by ``1/(1 − p)`` so the expected
-    output equals the input, and eval mode needs no rescaling). Backward uses the
-    *same* mask: ``dx = dy·mask``. Eval mode: ``y = x``, ``dx = dy``.
+    Train mode: $\text{mask} = [u \ge p]/(1 - p)$ with $u \sim \mathcal{U}[0, 1)$ drawn
+    fresh each forward; $y = x \odot \text{mask}$ (kept values are scaled by $1/(1 - p)$
+    so the expected output equals the input, and eval mode needs no rescaling). Backward
+    uses the *same* mask: $dx = dy \odot \text{mask}$. Eval mode: $y = x$, $dx = dy$.
     With ``hold_noise = True`` the layer reuses its last mask (for gradient checks).
     """
 

@@ -1,27 +1,32 @@
-"""Penalties added to the reconstruction loss: sparsity (KL and L1) on the code, L2 on the weights.
+r"""Penalties added to the reconstruction loss: sparsity (KL and L1) on the code, L2 on the weights.
 
-A penalty is a term ``Ω`` added to the training objective, ``J = L + Ω``, with
+A penalty is a term $Ω$ added to the training objective, $J = L + Ω$, with
 its own hand-written gradient. It follows the same contract as a loss:
 ``forward(a) -> float`` keeps in ``self.cache`` what ``backward`` needs, and
-``backward()`` returns ``dΩ/da`` with the shape of ``a``.
+``backward()`` returns $\partial Ω/\partial a$ with the shape of ``a``.
 
 Two kinds, told apart by the attribute ``on``:
 
 * ``on = "code"``: an *activity* penalty on the code ``h = encoder(x)``, shape
-  (N, K). Its gradient ``dΩ/dh`` is added to the gradient flowing back from the
+  (N, K). Its gradient $\partial Ω/\partial h$ is added to the gradient flowing back from the
   decoder, before the encoder's backward pass (:class:`KLSparsity`, :class:`L1Activity`).
-* ``on = "weights"``: a penalty on the weight matrices ``W`` of the model (never
+* ``on = "weights"``: a penalty on the weight matrices $W$ of the model (never
   the biases). ``forward`` takes the list of matrices, ``backward`` returns the
   list of gradients, which are added to the model's ``grads`` after its backward
   pass (:class:`WeightDecay`).
 
-Scale. tinyae's losses sum over features and average over the batch, so ``L``
+Scale. tinyae's losses sum over features and average over the batch, so $L$
 is "error per image". The activity penalties follow the same convention (a sum
 over code units, a mean over the batch), and the weight decay is added once
 per batch, as in the UFLDL sparse autoencoder's objective
-``J = (1/N) Σ_n ½‖x̂_n − x_n‖² + (λ/2) Σ W² + β Σ_j KL(ρ ‖ ρ̂_j)``. So ``β``
-and ``λ`` weigh a penalty against the error *of one image*: with 784 pixels the
-error is in the tens, and β = 3 is a moderate push; with 64 pixels it is a
+
+$$
+J = \frac{1}{N} \sum_n \tfrac12 \lVert \hat x_n - x_n \rVert^2 + \frac{λ}{2} \sum W^2
+    + β \sum_j \mathrm{KL}(ρ \,\Vert\, \hat ρ_j)
+$$
+
+So $β$ and $λ$ weigh a penalty against the error *of one image*: with 784 pixels the
+error is in the tens, and $β = 3$ is a moderate push; with 64 pixels it is a
 stronger one.
 
 Reference: A. Ng, "Sparse autoencoder", CS294A lecture notes (2011), and the
@@ -81,34 +86,41 @@ def _nonnegative(value, name, who):
 
 
 class KLSparsity(Penalty):
-    """The KL-divergence sparsity penalty: keep each code unit's mean activation near ``ρ``.
+    r"""The KL-divergence sparsity penalty: keep each code unit's mean activation near $ρ$.
 
     Parameters
     ----------
     rho : float in (0, 1)
-        Target mean activation ``ρ`` of every code unit (e.g. 0.05: each unit is
+        Target mean activation $ρ$ of every code unit (e.g. 0.05: each unit is
         "on" for about 5% of the images).
     beta : float >= 0
-        Weight ``β`` of the penalty.
+        Weight $β$ of the penalty.
 
-    Needs code activations in (0, 1), i.e. a sigmoid code: ``ρ̂_j`` is read as
+    Needs code activations in (0, 1), i.e. a sigmoid code: $\hat ρ_j$ is read as
     the probability that unit ``j`` fires. :class:`~tinyae.models.autoencoder.Autoencoder`
     refuses the penalty on an encoder that does not end in a Sigmoid, and
     ``forward`` refuses a mean activation outside (0, 1).
 
-    Forward, for a code ``h`` of shape (N, K)::
+    Forward, for a code $h$ of shape (N, K), with $\hat ρ$ of shape (K,):
 
-        ρ̂_j = (1/N) Σ_n h_nj                                          (K,)
-        Ω   = β Σ_j [ρ log(ρ/ρ̂_j) + (1 − ρ) log((1 − ρ)/(1 − ρ̂_j))]
+    $$
+    \hat ρ_j = \frac{1}{N} \sum_n h_{nj}, \qquad
+    Ω = β \sum_j \Big[ρ \log\frac{ρ}{\hat ρ_j} + (1 - ρ) \log\frac{1 - ρ}{1 - \hat ρ_j}\Big]
+    $$
 
-    i.e. ``β Σ_j KL(ρ ‖ ρ̂_j)``, the divergence between two Bernoulli
-    distributions; it is 0 when ``ρ̂_j = ρ`` and grows without bound as ``ρ̂_j``
-    nears 0 or 1. ``ρ̂`` is already a mean over the batch, so ``Ω`` is not
-    divided by ``N`` again: it sits beside the per-image reconstruction error.
+    i.e. $β \sum_j \mathrm{KL}(ρ \,\Vert\, \hat ρ_j)$, the divergence between two Bernoulli
+    distributions; it is 0 when $\hat ρ_j = ρ$ and grows without bound as $\hat ρ_j$
+    nears 0 or 1. $\hat ρ$ is already a mean over the batch, so $Ω$ is not
+    divided by $N$ again: it sits beside the per-image reconstruction error.
 
-    Backward: ``dΩ/dρ̂_j = β(−ρ/ρ̂_j + (1 − ρ)/(1 − ρ̂_j))`` and ``∂ρ̂_j/∂h_nj = 1/N``, so::
+    Backward: $\partial Ω/\partial \hat ρ_j = β\big(-ρ/\hat ρ_j + (1 - ρ)/(1 - \hat ρ_j)\big)$
+    and $\partial \hat ρ_j/\partial h_{nj} = 1/N$, so, equal on every row of the (N, K)
+    gradient,
 
-        dΩ/dh_nj = (β/N) (−ρ/ρ̂_j + (1 − ρ)/(1 − ρ̂_j))          (N, K), equal on every row
+    $$
+    \frac{\partial Ω}{\partial h_{nj}}
+      = \frac{β}{N} \Big(-\frac{ρ}{\hat ρ_j} + \frac{1 - ρ}{1 - \hat ρ_j}\Big)
+    $$
     """
 
     def __init__(self, rho=0.05, beta=3.0):
@@ -145,17 +157,20 @@ class KLSparsity(Penalty):
 
 
 class L1Activity(Penalty):
-    """An L1 penalty on the code: many code entries pushed to exactly zero.
+    r"""An L1 penalty on the code: many code entries pushed to exactly zero.
 
     Parameters
     ----------
     lam : float >= 0
-        Weight ``λ``.
+        Weight $λ$.
 
-    Forward: ``Ω = (λ/N) Σ_n Σ_j |h_nj|``  (a sum over code units, a mean over the batch).
+    Forward (a sum over code units, a mean over the batch):
 
-    Backward: ``dΩ/dh = (λ/N) sign(h)``. ``|h|`` has a kink at 0, where we take
-    ``sign(0) = 0`` (a valid subgradient): a ReLU code that is exactly 0 gets no push.
+    $$Ω = \frac{λ}{N} \sum_n \sum_j |h_{nj}|$$
+
+    Backward: $\partial Ω/\partial h = (λ/N)\, \mathrm{sign}(h)$. $|h|$ has a kink at 0,
+    where we take $\mathrm{sign}(0) = 0$ (a valid subgradient): a ReLU code that is
+    exactly 0 gets no push.
     Works with any code activation; with a ReLU code it gives truly sparse codes.
     """
 
@@ -177,17 +192,20 @@ class L1Activity(Penalty):
 
 
 class WeightDecay(Penalty):
-    """L2 weight decay on every weight matrix ``W`` (biases are not decayed).
+    r"""L2 weight decay on every weight matrix $W$ (biases are not decayed).
 
     Parameters
     ----------
     lam : float >= 0
-        Weight ``λ``.
+        Weight $λ$.
 
-    Forward: ``Ω = (λ/2) Σ_W Σ_ij W_ij²`` over the list of weight matrices.
-    Backward: ``dΩ/dW = λ W`` for each matrix (the ½ cancels the 2 of the square).
+    Forward, over the list of weight matrices:
 
-    Added once per batch, not per sample, so ``λ`` is weighed against the error
+    $$Ω = \frac{λ}{2} \sum_W \sum_{ij} W_{ij}^2$$
+
+    Backward: $\partial Ω/\partial W = λW$ for each matrix (the ½ cancels the 2 of the square).
+
+    Added once per batch, not per sample, so $λ$ is weighed against the error
     of one image (see the module docstring). Biases are left out, as in the
     UFLDL objective: shrinking a bias does not make the model any smoother.
     """

@@ -8,20 +8,20 @@ from .module import Module
 
 
 class MaxPool2D(Module):
-    """Max pooling: each output pixel is the largest value of its window, per channel.
+    r"""Max pooling: each output pixel is the largest value of its window, per channel.
 
     Parameters
     ----------
     kernel_size : int or (kh, kw)
     stride : int or (sh, sw), default ``kernel_size`` (windows side by side)
 
-    Shapes: ``(N, C, H, W) -> (N, C, Ho, Wo)``, ``Ho = ⌊(H − kh)/sh⌋ + 1`` (no
-    padding; rows and columns that no window reaches are ignored).
+    Shapes: ``(N, C, H, W) -> (N, C, Ho, Wo)``, $H_o = \lfloor (H - k_h)/s_h \rfloor + 1$
+    (no padding; rows and columns that no window reaches are ignored).
 
-    Forward: ``y[n, c, i, j] = max_{u, v} x[n, c, i·sh + u, j·sw + v]``.
+    Forward: $y_{n,c,i,j} = \max_{u,v} x_{n,\,c,\,i s_h + u,\,j s_w + v}$.
     Backward: the max passes its gradient to the one input that won and zero to
-    the others: ``dx[n, c, i·sh + u*, j·sw + v*] += dy[n, c, i, j]`` with ``(u*, v*)``
-    the position of the maximum (the first one on a tie), summed where windows
+    the others: $dx_{n,\,c,\,i s_h + u^*,\,j s_w + v^*} \mathrel{+}= dy_{n,c,i,j}$ with
+    $(u^*, v^*)$ the position of the maximum (the first one on a tie), summed where windows
     overlap. The cache keeps only that position. At a tie the function has a
     kink, so gradient checks draw inputs without ties.
     """
@@ -71,16 +71,18 @@ class MaxPool2D(Module):
 
 
 class Upsample2D(Module):
-    """Nearest-neighbour upsampling: each pixel becomes an ``sh × sw`` block of copies.
+    r"""Nearest-neighbour upsampling: each pixel becomes an $s_h \times s_w$ block of copies.
 
     Parameters
     ----------
     scale : int or (sh, sw)
 
     Shapes: ``(N, C, H, W) -> (N, C, H·sh, W·sw)``.
-    Forward: ``y[n, c, h, w] = x[n, c, ⌊h/sh⌋, ⌊w/sw⌋]``.
-    Backward: each input pixel was copied into ``sh·sw`` outputs, so it receives
-    the sum of their gradients: ``dx[n, c, i, j] = Σ_{a<sh, b<sw} dy[n, c, i·sh + a, j·sw + b]``.
+    Forward: $y_{n,c,h,w} = x_{n,\,c,\,\lfloor h/s_h \rfloor,\,\lfloor w/s_w \rfloor}$.
+    Backward: each input pixel was copied into $s_h s_w$ outputs, so it receives
+    the sum of their gradients:
+
+    $$dx_{n,c,i,j} = \sum_{a < s_h} \sum_{b < s_w} dy_{n,\,c,\,i s_h + a,\,j s_w + b}$$
     """
 
     def __init__(self, scale=2):

@@ -1,12 +1,13 @@
-"""The softmax and the fused softmax + cross-entropy loss: the math of a classifier's output.
+r"""The softmax and the fused softmax + cross-entropy loss: the math of a classifier's output.
 
-The softmax turns a row of logits ``z`` (N, C) into probabilities
+The softmax turns a row of logits ``z`` (N, C) into probabilities, $p_{nc}$ being the
+probability that sample $n$ is in class $c$:
 
-    ``p_nc = e^{z_nc} / Σ_c' e^{z_nc'}``   (the probability that sample n is in class c),
+$$p_{nc} = \frac{e^{z_{nc}}}{\sum_{c'} e^{z_{nc'}}}$$
 
-and the cross-entropy ``−log p_{n, y_n}``, averaged over the batch, scores them. As with
+and the cross-entropy $-\log p_{n, y_n}$, averaged over the batch, scores them. As with
 the sigmoid and binary cross-entropy, the two are fused (:class:`SoftmaxCrossEntropy`),
-which makes the gradient ``(p − onehot)/N``. The model that uses them is
+which makes the gradient $(p - \text{onehot})/N$. The model that uses them is
 :class:`tinyae.models.classifier.SoftmaxClassifier`.
 """
 
@@ -19,29 +20,33 @@ from .losses import Loss
 
 
 def softmax(z):
-    """Row-wise softmax ``e^{z_c} / Σ e^{z_c'}`` of logits (N, C), computed without overflow.
+    r"""Row-wise softmax $e^{z_c} / \sum_{c'} e^{z_{c'}}$ of logits (N, C), without overflow.
 
     Subtracting each row's maximum leaves the result unchanged (it cancels
-    between top and bottom) and makes every exponent ``<= 0``, so ``e`` never overflows.
+    between top and bottom) and makes every exponent $\le 0$, so ``e`` never overflows.
     """
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 
 def log_softmax(z):
-    """``log softmax(z) = z − logsumexp(z)``, row-wise, stable (log-sum-exp with the max out)."""
+    r"""$\log \operatorname{softmax}(z) = z - \operatorname{logsumexp}(z)$, row-wise, stable.
+
+    Stable because the log-sum-exp is taken with each row's maximum out.
+    """
     m = z.max(axis=1, keepdims=True)
     return z - m - np.log(np.sum(np.exp(z - m), axis=1, keepdims=True))
 
 
 class Softmax(Activation):
-    """Softmax over the last axis: ``a_c = e^{z_c} / Σ_c' e^{z_c'}``, for inputs (N, C).
+    r"""Softmax over the last axis: $a_c = e^{z_c} / \sum_{c'} e^{z_{c'}}$, for inputs (N, C).
 
-    The Jacobian of one row is ``∂a_c/∂z_k = a_c (δ_ck − a_k)``, so the backward pass is::
+    The Jacobian of one row is $\partial a_c/\partial z_k = a_c (δ_{ck} - a_k)$, so the
+    backward pass is
 
-        dz_k = Σ_c da_c a_c (δ_ck − a_k) = a_k (da_k − Σ_c da_c a_c)
+    $$dz_k = \sum_c da_c\, a_c (δ_{ck} - a_k) = a_k \Big(da_k - \sum_c da_c\, a_c\Big)$$
 
-    (one dot product per row instead of a C×C matrix). Prefer
+    (one dot product per row instead of a $C \times C$ matrix). Prefer
     :class:`SoftmaxCrossEntropy` on logits for training: it is simpler and exact.
     """
 
@@ -56,18 +61,26 @@ class Softmax(Activation):
         return a * (grad_out - np.sum(grad_out * a, axis=1, keepdims=True))
 
 class SoftmaxCrossEntropy(Loss):
-    """Softmax followed by cross-entropy, fused and computed from the logits ``z``.
+    r"""Softmax followed by cross-entropy, fused and computed from the logits ``z``.
 
     ``y_true`` is either integer labels of shape (N,) or target probabilities of
-    shape (N, C) (rows of a one-hot matrix, say). With ``Y`` the one-hot matrix
-    and ``p = softmax(z)``:
+    shape (N, C) (rows of a one-hot matrix, say). With $Y$ the one-hot matrix
+    and $p = \operatorname{softmax}(z)$:
 
-    Forward:  ``L = −(1/N) Σ_n Σ_c Y_nc log p_nc = (1/N) Σ_n [logsumexp(z_n) − Σ_c Y_nc z_nc]``
-    Backward: ``dL/dz = (p − Y) / N``
+    Forward:
 
-    The log-sum-exp form never takes ``log 0``; and, as with the sigmoid and
-    binary cross-entropy, the softmax's Jacobian cancels the ``1/p`` of the
-    logarithm, leaving ``p − Y``. The value follows the tinyae convention: summed
+    $$
+    L = -\frac{1}{N} \sum_n \sum_c Y_{nc} \log p_{nc}
+      = \frac{1}{N} \sum_n \Big[\operatorname{logsumexp}(z_n) - \sum_c Y_{nc} z_{nc}\Big]
+    $$
+
+    Backward:
+
+    $$\frac{\partial L}{\partial z} = \frac{p - Y}{N}$$
+
+    The log-sum-exp form never takes $\log 0$; and, as with the sigmoid and
+    binary cross-entropy, the softmax's Jacobian cancels the $1/p$ of the
+    logarithm, leaving $p - Y$. The value follows the tinyae convention: summed
     over the classes of one sample (one term), averaged over the batch.
     """
 

@@ -102,13 +102,16 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent, with optional momentum and L2 weight decay.
+    r"""Stochastic gradient descent, with optional momentum and L2 weight decay.
 
-    With ``g = grad + weight_decay·θ`` (L2 penalty ``(λ/2)‖θ‖²`` folded into the gradient):
+    With $η$ the ``lr``, $μ$ the ``momentum``, $λ$ the ``weight_decay`` and
+    $g = \nabla_θ L + λθ$ (the L2 penalty $\frac{λ}{2}\lVert θ \rVert^2$ folded into the
+    gradient):
 
-    * plain:     ``θ ← θ − lr·g``
-    * momentum:  ``v ← μ·v + g``,  ``θ ← θ − lr·v``
-    * Nesterov:  ``v ← μ·v + g``,  ``θ ← θ − lr·(g + μ·v)``  (look-ahead form, as PyTorch)
+    * plain:     $θ \leftarrow θ - ηg$
+    * momentum:  $v \leftarrow μv + g$,  $θ \leftarrow θ - ηv$
+    * Nesterov:  $v \leftarrow μv + g$,  $θ \leftarrow θ - η(g + μv)$  (look-ahead form, as
+      PyTorch)
     """
 
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
@@ -140,16 +143,20 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015), with optional L2 weight decay folded into the gradient.
+    r"""Adam (Kingma & Ba, 2015), with optional L2 weight decay folded into the gradient.
 
-    With ``g = grad + weight_decay·θ`` and step number ``t``:
+    With $η$ the ``lr``, $g = \nabla_θ L + λθ$ ($λ$ the ``weight_decay``) and step
+    number $t$:
 
-    * ``m ← β1·m + (1 − β1)·g``          (running mean of the gradient)
-    * ``v ← β2·v + (1 − β2)·g²``         (running mean of its square)
-    * ``m̂ = m / (1 − β1ᵗ)``, ``v̂ = v / (1 − β2ᵗ)``   (bias correction: m, v start at 0)
-    * ``θ ← θ − lr·m̂ / (√v̂ + ε)``
+    * $m \leftarrow β_1 m + (1 - β_1) g$          (running mean of the gradient)
+    * $v \leftarrow β_2 v + (1 - β_2) g^2$        (running mean of its square)
+    * $\hat m = m/(1 - β_1^t)$, $\hat v = v/(1 - β_2^t)$   (bias correction: $m$, $v$
+      start at 0)
+    * $θ \leftarrow θ - η \hat m/(\sqrt{\hat v} + ε)$
 
-    Computed as PyTorch does: ``θ ← θ − (lr / (1 − β1ᵗ))·m / (√v / √(1 − β2ᵗ) + ε)``.
+    Computed as PyTorch does:
+
+    $$θ \leftarrow θ - \frac{η}{1 - β_1^t} \cdot \frac{m}{\sqrt{v}/\sqrt{1 - β_2^t} + ε}$$
     """
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
@@ -183,23 +190,24 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with *decoupled* weight decay (Loshchilov & Hutter, 2019).
+    r"""Adam with *decoupled* weight decay (Loshchilov & Hutter, 2019).
 
     Each step first shrinks the decayed parameters directly, then takes the plain
-    Adam step on the unchanged gradient:
+    Adam step on the unchanged gradient ($η$ the ``lr``, $λ$ the ``weight_decay``):
 
-    * ``θ ← θ − lr·λ·θ``                    (decay, scaled by the learning rate)
-    * ``θ ← θ − lr·m̂ / (√v̂ + ε)``          (Adam, with ``g = grad``: no λθ inside)
+    * $θ \leftarrow θ - ηλθ$                    (decay, scaled by the learning rate)
+    * $θ \leftarrow θ - η \hat m/(\sqrt{\hat v} + ε)$  (Adam, with $g = \nabla_θ L$: no
+      $λθ$ inside)
 
-    Why it differs from ``Adam(weight_decay=λ)``: there the L2 term ``λθ`` is added
-    to the gradient and then divided by ``√v̂``, so weights with large gradients are
-    barely decayed and weights with small gradients are decayed hard. Decoupled,
-    every weight shrinks by the same factor ``1 − lr·λ`` per step.
+    Why it differs from ``Adam(weight_decay=λ)``: there the L2 term $λθ$ is added
+    to the gradient and then divided by $\sqrt{\hat v}$, so weights with large gradients
+    are barely decayed and weights with small gradients are decayed hard. Decoupled,
+    every weight shrinks by the same factor $1 - ηλ$ per step.
 
     Parameters
     ----------
     weight_decay : float
-        λ (default 0.01).
+        $λ$ (default 0.01).
     decay : {"weights", "all"}
         ``"weights"`` (default) decays only parameters with two or more axes (the
         weight matrices and kernels), not biases or normalization's γ and β, which

@@ -1,9 +1,9 @@
-"""Learning-rate schedules, as callbacks for ``fit``.
+r"""Learning-rate schedules, as callbacks for ``fit``.
 
 Each sets ``optimizer.lr`` before an epoch (or after one, for the plateau rule);
 ``fit`` records the rate of every epoch in ``History.lr`` and the progress bar
-shows it. ``lr₀`` below is the optimizer's learning rate when training starts.
-Each keeps its state across epochs (``lr₀``, the plateau's best loss and count) in
+shows it. $\text{lr}_0$ below is the optimizer's learning rate when training starts.
+Each keeps its state across epochs ($\text{lr}_0$, the plateau's best loss and count) in
 ``state_dict()``, so a checkpointed run resumes with it (:mod:`tinyae.optim.checkpoint`).
 """
 
@@ -13,9 +13,10 @@ from .loop import Callback
 
 
 class StepDecay(Callback):
-    """Multiply the rate by ``gamma`` every ``step_size`` epochs.
+    r"""Multiply the rate by ``gamma`` every ``step_size`` epochs.
 
-    ``lr(e) = lr₀ · gamma^⌊e / step_size⌋`` for epoch ``e = 0, 1, ...``
+    For epoch $e = 0, 1, \dots$, with $γ$ the ``gamma`` and $k$ the ``step_size``:
+    $\text{lr}(e) = \text{lr}_0 \cdot γ^{\lfloor e/k \rfloor}$.
     """
 
     def __init__(self, step_size, gamma=0.1):
@@ -41,10 +42,16 @@ class StepDecay(Callback):
 
 
 class CosineDecay(Callback):
-    """Cosine annealing from ``lr₀`` down to ``lr_min`` over ``epochs`` epochs.
+    r"""Cosine annealing from $\text{lr}_0$ down to ``lr_min`` over ``epochs`` epochs.
 
-    ``lr(e) = lr_min + (lr₀ − lr_min)·(1 + cos(π·e / epochs)) / 2`` (Loshchilov &
-    Hutter, 2017, without restarts); epochs past the end stay at ``lr_min``.
+    With $E$ the ``epochs`` (Loshchilov & Hutter, 2017, without restarts):
+
+    $$
+    \text{lr}(e) = \text{lr}_\text{min} + (\text{lr}_0 - \text{lr}_\text{min})\,
+    \frac{1 + \cos(π e/E)}{2}
+    $$
+
+    Epochs past the end stay at ``lr_min``.
     """
 
     def __init__(self, epochs, lr_min=0.0):
@@ -72,11 +79,13 @@ class CosineDecay(Callback):
 
 
 class ReduceLROnPlateau(Callback):
-    """Multiply the rate by ``factor`` when the monitored loss stops improving.
+    r"""Multiply the rate by ``factor`` when the monitored loss stops improving.
 
     After each epoch: if the loss (validation loss when there is validation data,
-    otherwise training loss) is not below ``best·(1 − threshold)`` for more than
-    ``patience`` epochs in a row, ``lr ← max(lr·factor, min_lr)`` and the count restarts.
+    otherwise training loss) is not below $\text{best} \cdot (1 - \text{threshold})$ for
+    more than ``patience`` epochs in a row,
+    $\text{lr} \leftarrow \max(\text{lr} \cdot \text{factor}, \mathtt{min\_lr})$ and the count
+    restarts.
     """
 
     def __init__(self, factor=0.1, patience=5, threshold=1e-4, min_lr=0.0):

@@ -1,30 +1,30 @@
-"""Gradient checking: compare a hand-written backward pass with finite differences.
+r"""Gradient checking: compare a hand-written backward pass with finite differences.
 
-The centred difference ``(f(x + h) − f(x − h)) / 2h`` has error ``O(h²)`` from
-truncation plus ``O(ε·|f| / h)`` from rounding, so ``h = 1e-5`` in float64
-(ε ≈ 1e-16) leaves about 1e-10 of each: a correct backward agrees to ~1e-9.
-A wrong one (a flipped sign, a missing ``1/N``) is off by order 1. The
+The centred difference $\big(f(x + h) - f(x - h)\big)/2h$ has error $O(h^2)$ from
+truncation plus $O(ε|f|/h)$ from rounding ($ε$ the machine epsilon), so ``h = 1e-5`` in
+float64 ($ε \approx 10^{-16}$) leaves about $10^{-10}$ of each: a correct backward agrees
+to ~1e-9. A wrong one (a flipped sign, a missing $1/N$) is off by order 1. The
 threshold :data:`THRESHOLD` = 1e-7 separates the two with room on both sides.
 
 Errors are relative to the scale of the whole gradient (the largest entry of
 any parameter's gradient), as in the norm-wise check of the UFLDL tutorial: a
 parameter whose gradient is tiny everywhere is not failed for rounding noise
-of ``ε·|f|/h``, while any entry wrong by a visible fraction is caught. Each
+of $ε|f|/h$, while any entry wrong by a visible fraction is caught. Each
 report row shows the largest error within one parameter and where it is.
 
-Kinks: ReLU is not differentiable at 0. If a perturbation of ±h pushes a
+Kinks: ReLU is not differentiable at 0. If a perturbation of $\pm h$ pushes a
 pre-activation across 0, the centred difference averages two slopes and
 disagrees with the (correct) one-sided derivative. On a smooth stretch the
-one-sided slopes ``(f(x+h) − f(x))/h`` and ``(f(x) − f(x−h))/h`` agree to
-``O(h·f'')``; across a kink they differ by the jump in slope, which does not
+one-sided slopes $\big(f(x+h) - f(x)\big)/h$ and $\big(f(x) - f(x-h)\big)/h$ agree to
+$O(h f'')$; across a kink they differ by the jump in slope, which does not
 shrink with ``h``. An entry is listed in the report as a *kink crossed* and
 left out of the error when its miss is no larger than that jump, or when the
 jump itself is far too large for a smooth stretch (more than
 :data:`KINK_JUMP` of the gradient's scale). The second case is the point that
 sits exactly on a kink: with every hidden ReLU dead and zero biases, a
 pre-activation is exactly 0, the backward pass uses the convention
-``relu'(0) = 0``, and the two one-sided slopes can both differ from it. A
-wrong gradient on a smooth stretch misses by far more than ``h·f''`` while its
+$\mathrm{relu}'(0) = 0$, and the two one-sided slopes can both differ from it. A
+wrong gradient on a smooth stretch misses by far more than $h f''$ while its
 slopes agree, so it is never excused. The threshold itself is never loosened.
 """
 
@@ -49,7 +49,11 @@ class GradcheckPrecisionWarning(UserWarning):
 
 
 def numerical_gradient(f, x, h=1e-5):
-    """Centred finite-difference gradient of the scalar function ``f`` at ``x``.
+    r"""Centred finite-difference gradient of the scalar function ``f`` at ``x``.
+
+    Entry $i$ of the result, with $e_i$ the $i$-th unit vector:
+
+    $$\frac{\partial f}{\partial x_i} \approx \frac{f(x + h e_i) - f(x - h e_i)}{2h}$$
 
     Parameters
     ----------
@@ -64,7 +68,7 @@ def numerical_gradient(f, x, h=1e-5):
 
     Returns
     -------
-    ndarray, same shape as ``x``: ``∂f/∂x_i ≈ (f(x + h·e_i) − f(x − h·e_i)) / 2h``.
+    ndarray, same shape as ``x``.
     """
     grad, _ = _numerical_gradient(f, x, h)
     return grad
@@ -88,7 +92,7 @@ def _numerical_gradient(f, x, h, entries=None):
 
 
 def relative_error(a, b):
-    """``max|a − b| / max(max|a|, max|b|)``: the error relative to the arrays' scale.
+    r"""$\max|a - b| / \max(\max|a|, \max|b|)$: the error relative to the arrays' scale.
 
     0 when both arrays are zero. Works for scalars and arrays of any shape.
     """
@@ -179,10 +183,10 @@ def _check_arrays(what, f, arrays, analytic, h, threshold, n_entries, rng):
 
 
 def check_module(module, x, h=None, seed=0, n_entries=None):
-    """Check ``module.backward`` against finite differences at input ``x``.
+    r"""Check ``module.backward`` against finite differences at input ``x``.
 
-    The scalar checked is ``f = Σ module.forward(x) * R`` for a fixed random
-    ``R`` (so ``df/dy = R``): this tests every output's gradient at once.
+    The scalar checked is $f = \sum y \odot R$, $y$ = ``module.forward(x)``, for a fixed
+    random $R$ (so $\partial f/\partial y = R$): this tests every output's gradient at once.
 
     Parameters
     ----------
@@ -218,7 +222,7 @@ def check_module(module, x, h=None, seed=0, n_entries=None):
 
 
 def check_loss(loss, y_pred, y_true, h=None):
-    """Check ``loss.backward()`` (dL/dy_pred) against finite differences."""
+    r"""Check ``loss.backward()`` ($\partial L/\partial \hat y$) against finite differences."""
     y_pred = np.array(y_pred, dtype=np.result_type(y_pred, np.float32))
     y_true = np.array(y_true, dtype=y_pred.dtype)
     h, threshold = _settings(y_pred.dtype, h)

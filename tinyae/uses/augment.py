@@ -1,4 +1,4 @@
-"""New images from a trained autoencoder, for data augmentation.
+r"""New images from a trained autoencoder, for data augmentation.
 
 Three ways to make an image the training set does not hold, all in code space:
 
@@ -7,7 +7,7 @@ Three ways to make an image the training set does not hold, all in code space:
 * :func:`mix_codes`: decode a point on the segment between the codes of two real
   images *of the same class*; the label is that class.
 * ``VariationalAutoencoder.sample(n)``: decode codes drawn from the prior
-  ``N(0, I)``; these come with no label.
+  $\mathcal{N}(0, I)$; these come with no label.
 
 Whether such images help a classifier is an empirical question: they are only
 as varied as the decoder can draw, and a blurry or ambiguous sample with a
@@ -28,13 +28,13 @@ def _labels(y, n, who):
 
 
 def perturb_codes(model, X, y=None, copies=1, scale=0.5, seed=0):
-    """Decode noisy copies of the codes of ``X``: ``copies`` new images per real image.
+    r"""Decode noisy copies of the codes of ``X``: ``copies`` new images per real image.
 
-    For an :class:`~tinyae.models.autoencoder.Autoencoder` the code ``z = encode(x)`` gets
-    ``scale · s_k · ε`` added to unit ``k``, where ``s_k`` is the standard
-    deviation of unit ``k`` over the codes of ``X`` and ``ε ~ N(0, 1)``. For a
+    With $c$ the ``scale``: for an :class:`~tinyae.models.autoencoder.Autoencoder` the code
+    $z = \mathrm{encode}(x)$ gets $c\, s_k ε$ added to unit $k$, where $s_k$ is the standard
+    deviation of unit $k$ over the codes of ``X`` and $ε \sim \mathcal{N}(0, 1)$. For a
     :class:`~tinyae.models.vae.VariationalAutoencoder` the noise follows the image's own
-    posterior: ``z = μ + scale · σ ⊙ ε`` (``scale=1`` draws from ``q(z | x)``).
+    posterior: $z = μ + c\, σ \odot ε$ (``scale=1`` draws from $q(z \mid x)$).
 
     Parameters
     ----------
@@ -68,11 +68,11 @@ def perturb_codes(model, X, y=None, copies=1, scale=0.5, seed=0):
 
 
 def mix_codes(model, X, y, n, seed=0, t_range=(0.0, 1.0)):
-    """``n`` images decoded from ``(1 − t)·z_a + t·z_b``, with ``a``, ``b`` two images of one class.
+    """``n`` images decoded from $(1 - t) z_a + t z_b$, with $a$, $b$ two images of one class.
 
     Each new image picks a real image at random (so a class comes up in
     proportion to its frequency in ``y``), a second image of the same class drawn
-    independently (rarely the same one: then it is a reconstruction), and ``t``
+    independently (rarely the same one: then it is a reconstruction), and $t$
     uniform in ``t_range``; its label is that class.
 
     Returns

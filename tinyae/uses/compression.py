@@ -1,15 +1,18 @@
-"""Compression with an autoencoder, in real bytes: quantize the code, write it, read it back.
+r"""Compression with an autoencoder, in real bytes: quantize the code, write it, read it back.
 
-An image of ``D`` pixels is sent as its code of ``K`` numbers. Storing each
+An image of $D$ pixels is sent as its code of $K$ numbers. Storing each
 number in 32 bits would waste most of them, so the code is *quantized*: each
-code unit ``k`` is mapped linearly from its range ``[lo_k, hi_k]`` over the
-images being compressed onto the integers ``0 … 2^bits − 1``::
+code unit $k$ is mapped linearly from its range $[\mathrm{lo}_k, \mathrm{hi}_k]$ over the
+images being compressed onto the integers $0, \dots, 2^b - 1$ ($b$ the ``bits``); $q_{nk}$
+is an integer of $b$ bits, and $|\hat z - z| \le \mathrm{step}/2$:
 
-    step_k = (hi_k − lo_k) / (2^bits − 1)
-    q_nk   = round((z_nk − lo_k) / step_k)                  (an integer, ``bits`` bits)
-    ẑ_nk   = lo_k + q_nk · step_k                            (|ẑ − z| <= step/2)
+$$
+\mathrm{step}_k = \frac{\mathrm{hi}_k - \mathrm{lo}_k}{2^b - 1}, \qquad
+q_{nk} = \mathrm{round}\Big(\frac{z_{nk} - \mathrm{lo}_k}{\mathrm{step}_k}\Big), \qquad
+\hat z_{nk} = \mathrm{lo}_k + q_{nk}\, \mathrm{step}_k
+$$
 
-The decoder turns ``ẑ`` into the image. The receiver needs the decoder's
+The decoder turns $\hat z$ into the image. The receiver needs the decoder's
 weights, which are shared once, like a codebook, and are *not* counted here
 (:func:`model_size_bytes` tells how many bytes they are).
 
@@ -21,9 +24,9 @@ What one compressed file holds, and so what "bytes" means everywhere in this mod
     ranges   8·K bytes  lo and hi of each code unit (float32)
     codes    ⌈N·K·bits / 8⌉ bytes, the q_nk packed bit after bit, row after row
 
-so ``bytes per image = K·bits/8 + (16 + 8K)/N``: the code itself plus the
-header and ranges shared by the N images of the file. The compression ratio
-compares with the raw images at one byte (uint8) per pixel: ``N·D / total bytes``.
+so the bytes per image are $Kb/8 + (16 + 8K)/N$: the code itself plus the
+header and ranges shared by the $N$ images of the file. The compression ratio
+compares with the raw images at one byte (uint8) per pixel: $ND$ / total bytes.
 PCA at the same ``K`` and ``bits`` writes exactly the same number of bytes,
 which makes it the baseline at an equal budget.
 """
@@ -44,12 +47,13 @@ HEADER = struct.Struct("<4sBBxxII")  # 16 bytes: magic, version, bits, pad, N, K
 
 @dataclass
 class CompressedCodes:
-    """Quantized codes and what it takes to undo the quantization.
+    r"""Quantized codes and what it takes to undo the quantization.
 
     Attributes
     ----------
     q : ndarray (N, K) uint8
-        The integer levels ``0 … 2^bits − 1`` (one byte each in memory; packed in a file).
+        The integer levels $0, \dots, 2^b - 1$, $b$ the ``bits`` (one byte each in
+        memory; packed in a file).
     lo, hi : ndarray (K,) float32
         The range of each code unit.
     bits : int in 1..8
@@ -98,7 +102,7 @@ def quantize(Z, bits=8):
 
 
 def dequantize(codes):
-    """The codes back: ``ẑ = lo + q · step``, (N, K) float64."""
+    r"""The codes back: $\hat z = \mathrm{lo} + q\, \mathrm{step}$, (N, K) float64."""
     return codes.lo.astype(np.float64) + codes.q * _steps(codes.lo, codes.hi, codes.bits)
 
 
@@ -172,7 +176,7 @@ def read_codes(path):
 
 
 def psnr(X, X_hat, peak=1.0):
-    """Peak signal-to-noise ratio in decibels: ``10 log10(peak² / MSE)``.
+    r"""Peak signal-to-noise ratio in decibels: $10 \log_{10}(\mathrm{peak}^2/\mathrm{MSE})$.
 
     ``MSE`` here is the mean squared error *per pixel* over all images (the
     image-processing convention, unlike tinyae's losses, which sum over pixels).

@@ -1,20 +1,21 @@
-"""PCA with NumPy's SVD: the linear baseline every autoencoder is compared with.
+r"""PCA with NumPy's SVD: the linear baseline every autoencoder is compared with.
 
-Centre the data by its mean ``μ`` and take the thin SVD ``X − μ = U·S·Vᵀ``.
-The first ``K`` rows of ``Vᵀ`` (``V_K``, shape (K, D)) are the principal
-directions. In tinyae's row convention (one sample per row)::
+Centre the data by its mean $μ$ and take the thin SVD $X - μ = U S V^\top$.
+The first $K$ rows of $V^\top$ ($V_K$, shape (K, D)) are the principal
+directions. In tinyae's row convention (one sample per row), the codes, (N, D) -> (N, K),
+and the reconstruction, (N, K) -> (N, D), are
 
-    codes            Z = (X − μ) @ V_Kᵀ          (N, D) -> (N, K)
-    reconstruction   X̂ = μ + Z @ V_K             (N, K) -> (N, D)
+$$Z = (X - μ) V_K^\top, \qquad \hat X = μ + Z V_K$$
 
-By the Eckart–Young theorem (Eckart & Young, 1936), ``X̂`` is the best rank-K
+By the Eckart–Young theorem (Eckart & Young, 1936), $\hat X$ is the best rank-$K$
 reconstruction of the centred data in squared error: no linear encoder and
-decoder with a K-unit code can do better. A linear autoencoder trained with
+decoder with a $K$-unit code can do better. A linear autoencoder trained with
 squared error learns the same subspace (Baldi & Hornik, 1989), so an
 autoencoder is worth its nonlinearities only when it beats this error.
 
 The error left over is the energy of the discarded directions:
-``Σ_n ||x_n − x̂_n||² = Σ_{k>K} s_k²``.
+
+$$\sum_n \lVert x_n - \hat x_n \rVert^2 = \sum_{k > K} s_k^2$$
 """
 
 import numpy as np
@@ -24,23 +25,23 @@ from ..errors import NotFittedError, ShapeError
 
 
 class PCA:
-    """Principal component analysis by singular value decomposition.
+    r"""Principal component analysis by singular value decomposition.
 
     Parameters
     ----------
     n_components : int
-        Size ``K`` of the code, between 1 and ``min(N, D)`` of the data given to ``fit``.
+        Size $K$ of the code, between 1 and ``min(N, D)`` of the data given to ``fit``.
 
     Attributes (after ``fit``)
     --------------------------
     mean_ : ndarray, shape (D,)
-        Training mean ``μ``.
+        Training mean $μ$.
     components_ : ndarray, shape (K, D)
-        ``V_K``: orthonormal rows, the directions of largest variance first.
+        $V_K$: orthonormal rows, the directions of largest variance first.
     singular_values_ : ndarray, shape (K,)
-        ``s_1 ≥ … ≥ s_K`` of the centred training data.
+        $s_1 \ge \dots \ge s_K$ of the centred training data.
     explained_variance_ : ndarray, shape (K,)
-        ``s_k² / (N − 1)``: the variance along each component, i.e. the largest
+        $s_k^2/(N - 1)$: the variance along each component, i.e. the largest
         eigenvalues of the sample covariance ``np.cov(X, rowvar=False)``.
     explained_variance_ratio_ : ndarray, shape (K,)
         The fraction of the total variance each component keeps.
@@ -57,7 +58,7 @@ class PCA:
         self.mean_ = None
 
     def fit(self, X):
-        """Learn ``μ`` and ``V_K`` from ``X`` of shape (N, D); returns ``self``.
+        """Learn $μ$ and $V_K$ from ``X`` of shape (N, D); returns ``self``.
 
         Raises
         ------
@@ -92,26 +93,26 @@ class PCA:
             raise NotFittedError(f"{who}: this PCA is not fitted yet; call fit(X_train) first")
 
     def transform(self, X):
-        """Codes ``Z = (X − μ) @ V_Kᵀ``: (N, D) -> (N, K)."""
+        r"""Codes $Z = (X - μ) V_K^\top$: (N, D) -> (N, K)."""
         self._check_fitted("PCA.transform")
         X = check_array(X, "PCA.transform", ndim=2, n_features=len(self.mean_))
         return (X - self.mean_) @ self.components_.T
 
     def inverse_transform(self, Z):
-        """Reconstructions ``X̂ = μ + Z @ V_K``: (N, K) -> (N, D)."""
+        r"""Reconstructions $\hat X = μ + Z V_K$: (N, K) -> (N, D)."""
         self._check_fitted("PCA.inverse_transform")
         Z = check_array(Z, "PCA.inverse_transform", ndim=2, n_features=self.n_components)
         return self.mean_ + Z @ self.components_
 
     def reconstruct(self, X):
-        """``X̂ = μ + ((X − μ) @ V_Kᵀ) @ V_K``: (N, D) -> (N, D), the projection on the subspace."""
+        r"""Projection on the subspace: $\hat X = μ + (X - μ) V_K^\top V_K$, (N, D) -> (N, D)."""
         return self.inverse_transform(self.transform(X))
 
     def reconstruction_error(self, X):
-        """Squared error per sample: ``(1/N) Σ_n Σ_d (x_nd − x̂_nd)²``, as a float.
+        r"""Squared error per sample: $\frac{1}{N} \sum_n \sum_d (x_{nd} - \hat x_{nd})^2$, a float.
 
-        On the training data this equals ``(1/N) Σ_{k>K} s_k²``, which is
-        ``(N−1)/N`` times the sum of the discarded covariance eigenvalues.
+        On the training data this equals $\frac{1}{N} \sum_{k > K} s_k^2$, which is
+        $(N - 1)/N$ times the sum of the discarded covariance eigenvalues.
         """
         X = check_array(X, "PCA.reconstruction_error", ndim=2)
         residual = X - self.reconstruct(X)
