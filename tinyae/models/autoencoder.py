@@ -272,7 +272,7 @@ class Autoencoder(Module):
                 g = layer.backward(g)
             for p in on_code:
                 g = g + p.backward()
-            self.encoder.backward(g)
+            self.encoder.backward(g, input_grad=False)  # x is data: no dL/dx to compute
             for p in on_weights:  # after backward, which overwrote every dW
                 for (_, _, dW), dOmega in zip(weights, p.backward()):
                     dW += dOmega

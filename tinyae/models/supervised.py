@@ -269,7 +269,7 @@ class SupervisedAutoencoder(Module):
             for _, _, grad in self.decoder.named_parameters():
                 grad[...] = 0
         if backward:
-            self.encoder.backward(dz)
+            self.encoder.backward(dz, input_grad=False)  # x is data: no dJ/dx to compute
         self.terms = terms
         value = self.alpha * terms["classification"]
         if self.beta:
