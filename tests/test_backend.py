@@ -46,7 +46,10 @@ def assert_agree(a, b, dtype):
 
 
 @pytest.fixture(autouse=True)
-def restore_backend():
+def restore_backend(monkeypatch):
+    # every array goes to the kernels, however small (in use, arrays under MIN_SIZE
+    # entries go to the NumPy twins, and these tests would compare NumPy with itself)
+    monkeypatch.setattr("tinyae.backend.numba_ops.MIN_SIZE", 0)
     before = backend.get_backend()
     yield
     backend.set_backend(before)
@@ -377,3 +380,71 @@ def test_dense_can_skip_the_input_gradient(rng):
     np.testing.assert_array_equal(layer.grads["W"], dW)       # dW, db as before
     np.testing.assert_array_equal(layer.grads["b"], db)
     np.testing.assert_allclose(dx, dy @ layer.params["W"].T, rtol=1e-12)
+
+
+@needs_numba
+def test_numba_loads_only_for_arrays_big_enough_to_gain():
+    code = """
+import sys
+import numpy as np
+import tinyae as ta
+from tinyae.backend import numba_ops
+
+ta.set_backend("numba")
+X, _ = ta.load_digits()
+model = ta.Autoencoder.shallow(64, 16, seed=0)
+model.fit(X[:256], epochs=1, batch_size=64, verbose=0)   # arrays of 64 x 64 at most
+assert "numba" not in sys.modules, "small arrays imported numba"
+z = np.linspace(-1, 1, numba_ops.MIN_SIZE)
+np.testing.assert_array_equal(ta.backend.relu(z), np.maximum(z, 0))
+assert "numba" in sys.modules, "a big array did not reach the kernel"
+"""
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TINYAE_BACKEND"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_small_arrays_take_the_numpy_twin(dtype, monkeypatch, rng):
+    from tinyae.backend import numba_ops
+
+    monkeypatch.setattr(numba_ops, "MIN_SIZE", 100)
+    ops = numba_ops.NumbaOps(lambda: pytest.fail("the kernels were loaded for a small array"))
+    z = rng.standard_normal((9, 11)).astype(dtype)                     # 99 entries
+    np.testing.assert_array_equal(ops.relu(z), np.maximum(z, 0))
+    np.testing.assert_array_equal(ops.sigmoid(z), backend.NumpyOps.sigmoid(z))
+
+
+def test_sequential_skips_the_first_layers_input_gradient(rng):
+    x = rng.standard_normal((5, 6))
+    for first in (ta.Dense(6, 4, seed=0), ta.Dropout(0.5, seed=0)):
+        layers = [first, ta.Dense(6 if first.params == {} else 4, 3, seed=1), ta.ReLU()]
+        net = ta.Sequential(layers)
+        dy = rng.standard_normal(net.forward(x).shape)
+        dx = net.backward(dy)
+        grads = [g.copy() for _, _, g in net.named_parameters()]
+        for _, _, g in net.named_parameters():
+            g[...] = 0
+        assert net.backward(dy, input_grad=False) is None
+        for (_, _, g), before in zip(net.named_parameters(), grads):
+            np.testing.assert_array_equal(g, before)
+        assert dx.shape == x.shape
+
+
+def test_training_skips_checks_after_the_first_batch_only(rng):
+    from tinyae import _validate
+
+    seen = []
+
+    class Spy(ta.ReLU):
+        def forward(self, z):
+            seen.append(_validate._trusted)
+            return super().forward(z)
+
+    model = ta.Autoencoder([ta.Dense(6, 3, seed=0), Spy()], [ta.Dense(3, 6, seed=1)])
+    model.fit(rng.random((40, 6)), epochs=2, batch_size=10, verbose=0)
+    assert seen == [False] + [True] * 7          # 4 batches an epoch; evaluate: none here
+    assert _validate._trusted is False
+    with pytest.raises(ta.errors.ShapeError, match="expected 3 input features"):
+        ta.Autoencoder([ta.Dense(6, 4, seed=0)], [ta.Dense(3, 6, seed=1)]).fit(
+            rng.random((40, 6)), epochs=1, batch_size=10, verbose=0)

@@ -25,6 +25,7 @@ write the same NumPy arrays. Importing tinyae never imports Numba unless that
 backend is chosen.
 """
 
+import importlib.util
 import os
 
 from ..errors import TinyAEError
@@ -154,17 +155,35 @@ def to_images(m, N, H, W, bias=None):
 
 # ----- choosing the backend --------------------------------------------------------------
 
-def _load_numba():
-    """Import the compiled kernels, or explain how to install Numba."""
+def _unavailable(why):
+    return BackendUnavailableError(
+        f"the 'numba' backend needs Numba, which is not installed ({why}). Install it "
+        "with: pip install -e '.[fast]' (from a tinyae checkout), or: pip install numba")
+
+
+def _import_kernels():
+    """Import the compiled kernels (and Numba), or explain how to install Numba."""
     try:
         from . import numba_kernels
     except ImportError as exc:
-        raise BackendUnavailableError(
-            "the 'numba' backend needs Numba, which is not installed "
-            f"({exc}). Install it with: pip install -e '.[fast]' "
-            "(from a tinyae checkout), or: pip install numba"
-        ) from exc
-    return NumbaOps(numba_kernels)
+        raise _unavailable(exc) from exc
+    return numba_kernels
+
+
+def _load_numba():
+    """The numba backend, if Numba is installed; its kernels load at their first use.
+
+    Only the presence of Numba is checked here: importing it, and loading the cached
+    kernels, costs about half a second, paid when an array big enough to gain from a
+    kernel first arrives (see :data:`tinyae.backend.numba_ops.MIN_SIZE`).
+    """
+    try:
+        found = importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise _unavailable("no module named 'numba'")
+    return NumbaOps(_import_kernels)
 
 
 def set_backend(name):

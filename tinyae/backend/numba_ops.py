@@ -1,20 +1,35 @@
 """The numba backend: compiled kernels (:mod:`tinyae.backend.numba_kernels`) where they pay.
 
 Every method falls back to its NumPy twin (:class:`~tinyae.backend.numpy_ops.NumpyOps`)
-for inputs a kernel was not written for.
+for inputs a kernel was not written for, and for small arrays.
+
+Where they pay: a kernel saves microseconds per call, and loading the kernels costs
+about half a second per process (importing Numba, then its first cached kernel
+initializes the compiler's registries, which imports SciPy's BLAS; the cached
+machine code itself loads in milliseconds). So the kernels are loaded on the first
+array of at least :data:`MIN_SIZE` entries, never before: a run whose arrays all
+stay below it (the 8×8 digits: batches of 64 × 64 pixels) runs the NumPy twins and
+never imports Numba; an MNIST batch (128 × 784) loads them at its first step.
 """
 
 import numpy as np
 
 from .numpy_ops import NumpyOps
 
+#: Arrays with fewer entries go to the NumPy twin (64 KB of float32): on them NumPy's
+#: extra passes cost microseconds, less than loading the kernels would ever win back.
+MIN_SIZE = 16_384
+
 
 def _flat(*arrays):
     """The arrays as 1-D views when every one is C-contiguous float32/64 of one dtype, else None.
 
     The kernels take flat contiguous arrays; anything else (a transposed view, a
-    mixed dtype) is left to the NumPy twin, which handles every case.
+    mixed dtype), and arrays below :data:`MIN_SIZE` entries, are left to the NumPy
+    twin, which handles every case.
     """
+    if arrays[0].size < MIN_SIZE:
+        return None
     dtype = arrays[0].dtype
     for a in arrays:
         if a.dtype != dtype or dtype.kind != "f" or dtype.itemsize not in (4, 8) \
@@ -33,15 +48,23 @@ class NumbaOps(NumpyOps):
 
     name = "numba"
 
-    def __init__(self, kernels):
-        self.k = kernels
+    def __init__(self, load_kernels):
+        self._load_kernels = load_kernels    # imports Numba: called at the first kernel call
+        self._kernels = None
+
+    @property
+    def k(self):
+        """The module :mod:`tinyae.backend.numba_kernels`, imported on first use."""
+        if self._kernels is None:
+            self._kernels = self._load_kernels()
+        return self._kernels
 
     def _unary(self, kernel, twin, x, *args):
         flat = _flat(x)
         if flat is None:
             return twin(x, *args)
         out = np.empty_like(x)
-        kernel(flat[0], *args, out.reshape(-1))
+        getattr(self.k, kernel)(flat[0], *args, out.reshape(-1))
         return out
 
     def _binary(self, kernel, twin, grad_out, saved, *args):
@@ -49,20 +72,20 @@ class NumbaOps(NumpyOps):
         if flat is None or grad_out.shape != saved.shape:
             return twin(grad_out, saved, *args)
         out = np.empty_like(saved)
-        kernel(flat[0], flat[1], *args, out.reshape(-1))
+        getattr(self.k, kernel)(flat[0], flat[1], *args, out.reshape(-1))
         return out
 
     def relu(self, z):
-        return self._unary(self.k.relu, NumpyOps.relu, z)
+        return self._unary("relu", NumpyOps.relu, z)
 
     def relu_backward(self, grad_out, z):
-        return self._binary(self.k.relu_backward, NumpyOps.relu_backward, grad_out, z)
+        return self._binary("relu_backward", NumpyOps.relu_backward, grad_out, z)
 
     def leaky_relu(self, z, alpha):
-        return self._unary(self.k.leaky_relu, NumpyOps.leaky_relu, z, alpha)
+        return self._unary("leaky_relu", NumpyOps.leaky_relu, z, alpha)
 
     def leaky_relu_backward(self, grad_out, z, alpha):
-        return self._binary(self.k.leaky_relu_backward, NumpyOps.leaky_relu_backward,
+        return self._binary("leaky_relu_backward", NumpyOps.leaky_relu_backward,
                             grad_out, z, alpha)
 
     def sigmoid(self, z):
@@ -74,10 +97,10 @@ class NumbaOps(NumpyOps):
         return e
 
     def sigmoid_backward(self, grad_out, a):
-        return self._binary(self.k.sigmoid_backward, NumpyOps.sigmoid_backward, grad_out, a)
+        return self._binary("sigmoid_backward", NumpyOps.sigmoid_backward, grad_out, a)
 
     def tanh_backward(self, grad_out, a):
-        return self._binary(self.k.tanh_backward, NumpyOps.tanh_backward, grad_out, a)
+        return self._binary("tanh_backward", NumpyOps.tanh_backward, grad_out, a)
 
     def mse(self, y_pred, y_true):
         flat = _flat(y_pred, y_true)
