@@ -108,10 +108,14 @@ def bce_with_logits(z, y):
     return _ops.bce_with_logits(z, y)
 
 
-def adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_size, sqrt_c2):
-    """One Adam step on ``param``, ``m`` and ``v`` in place; see :meth:`NumpyOps.adam_update`."""
+def adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_size, sqrt_c2,
+                decay=1.0):
+    """One Adam step on ``param``, ``m`` and ``v`` in place; see :meth:`NumpyOps.adam_update`.
+
+    ``decay`` (AdamW's ``1 − lr·λ``) multiplies ``param`` in the same pass as the step.
+    """
     return _ops.adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay,
-                            step_size, sqrt_c2)
+                            step_size, sqrt_c2, decay)
 
 
 def im2col(x, kernel_size, stride, padding):

@@ -153,13 +153,15 @@ def bce_with_logits_from_exp(z, y, e, log1p_e, n, grad):
 
 
 @njit(**_FUSED)
-def adam_update(param, grad, m, v, beta1, beta2, eps, weight_decay, step_size, sqrt_c2):
-    """The whole Adam step in one pass over each parameter, in place.
+def adam_update(param, grad, m, v, beta1, beta2, eps, weight_decay, step_size, sqrt_c2,
+                decay):
+    """The whole Adam (or AdamW) step in one pass over each parameter, in place.
 
     Per entry, with ``g = grad + weight_decay·θ``:
     ``m ← β1·m + (1 − β1)·g``, ``v ← β2·v + (1 − β2)·g²`` and
-    ``θ ← θ − step_size · m / (√v · (1/sqrt_c2) + ε)``, where the caller passes the
-    bias corrections as ``step_size = lr / (1 − β1ᵗ)`` and ``sqrt_c2 = √(1 − β2ᵗ)``.
+    ``θ ← decay·θ − (step_size·sqrt_c2) · m / (√v + ε·sqrt_c2)``, where the caller
+    passes the bias corrections as ``step_size = lr / (1 − β1ᵗ)`` and
+    ``sqrt_c2 = √(1 − β2ᵗ)``, and AdamW's decoupled decay as ``decay = 1 − lr·λ``.
     The operations are those of the NumPy twin in the same order, so the two agree
     to the last bit (but for the one difference below). NumPy needs twelve passes
     over the array for them; here each number is loaded once and stored once.
@@ -173,8 +175,9 @@ def adam_update(param, grad, m, v, beta1, beta2, eps, weight_decay, step_size, s
     """
     dt = param.dtype.type
     b1, b2, c1, c2 = dt(beta1), dt(beta2), dt(1 - beta1), dt(1 - beta2)
-    eps, wd = dt(eps), dt(weight_decay)
-    step_size, inv_sqrt_c2 = dt(step_size), dt(1 / sqrt_c2)
+    wd = dt(weight_decay)
+    eps_c, step_c = dt(eps * sqrt_c2), dt(step_size * sqrt_c2)
+    keep = dt(decay)
     tiny = np.finfo(param.dtype).tiny             # smallest normal number
     zero = dt(0)
     for i in range(param.size):
@@ -183,7 +186,8 @@ def adam_update(param, grad, m, v, beta1, beta2, eps, weight_decay, step_size, s
         vi = b2 * v[i] + g * g * c2
         m[i] = mi if abs(mi) >= tiny else zero
         v[i] = vi if vi >= tiny else zero
-        param[i] -= m[i] / (math.sqrt(v[i]) * inv_sqrt_c2 + eps) * step_size
+        step = m[i] / (math.sqrt(v[i]) + eps_c) * step_c
+        param[i] = (param[i] * keep if decay != 1.0 else param[i]) - step
 
 
 # ======================================================================================

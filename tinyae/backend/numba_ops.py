@@ -121,12 +121,12 @@ class NumbaOps(NumpyOps):
         return float(value), e
 
     def adam_update(self, param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_size,
-                    sqrt_c2):
+                    sqrt_c2, decay=1.0):
         flat = _flat(param, grad, m, v)
         if flat is None:
             return NumpyOps.adam_update(param, grad, m, v, tmp, beta1, beta2, eps,
-                                        weight_decay, step_size, sqrt_c2)
-        self.k.adam_update(*flat, beta1, beta2, eps, weight_decay, step_size, sqrt_c2)
+                                        weight_decay, step_size, sqrt_c2, decay)
+        self.k.adam_update(*flat, beta1, beta2, eps, weight_decay, step_size, sqrt_c2, decay)
 
     def im2col(self, x, kernel_size, stride, padding):
         if _flat(x) is None:
