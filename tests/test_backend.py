@@ -448,3 +448,32 @@ def test_training_skips_checks_after_the_first_batch_only(rng):
     with pytest.raises(ta.errors.ShapeError, match="expected 3 input features"):
         ta.Autoencoder([ta.Dense(6, 4, seed=0)], [ta.Dense(3, 6, seed=1)]).fit(
             rng.random((40, 6)), epochs=1, batch_size=10, verbose=0)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("decay", ["weights", "all"])
+def test_adamw_agrees_over_many_steps(dtype, decay, rng):
+    # a matrix (always decayed) and an odd-sized vector (decayed only with decay="all")
+    shapes = [(33, 17), (7,)]
+    params = {n: [rng.standard_normal(s).astype(dtype) for s in shapes]
+              for n in ("numpy", "numba")}
+    for a, b in zip(params["numba"], params["numpy"]):
+        a[...] = b
+    opts = {n: ta.optim.AdamW(lr=0.01, weight_decay=0.3, decay=decay) for n in params}
+    for _ in range(20):
+        grads = [rng.standard_normal(s).astype(dtype) for s in shapes]
+        for name in params:
+            on(name, opts[name].step, list(zip(params[name], grads)))
+    for a, b in zip(params["numba"], params["numpy"]):
+        if dtype == np.float64:
+            np.testing.assert_array_equal(a, b)       # the same operations in the same order
+        assert_agree(a, b, dtype)
+
+
+def test_adamw_decay_is_the_textbook_formula(rng):
+    # θ ← (1 − lr·λ)·θ, then Adam's step on the plain gradient (first step: m̂ = g, v̂ = g²)
+    p, g = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    expected = (1 - 0.01 * 0.5) * p - 0.01 * g / (np.abs(g) + 1e-8)
+    ta.optim.AdamW(lr=0.01, weight_decay=0.5).step([(p, g)])
+    np.testing.assert_allclose(p, expected, rtol=1e-12)
