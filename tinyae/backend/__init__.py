@@ -21,8 +21,10 @@ never care how each is computed. Two backends compute them:
 Choose with ``tinyae.set_backend("numba")``, the environment variable
 ``TINYAE_BACKEND=numba``, or ``tinyae train --backend numba``. Switching is
 allowed at any time, even between two training steps: both backends read and
-write the same NumPy arrays. Importing tinyae never imports Numba unless that
-backend is chosen.
+write the same NumPy arrays. Importing tinyae never imports Numba, and choosing
+the numba backend imports it only when the first array big enough to gain from a
+kernel arrives (:data:`tinyae.backend.numba_ops.MIN_SIZE` entries; smaller arrays run
+the NumPy twins, so a run on the 8×8 digits never pays Numba's half-second start).
 """
 
 import importlib.util
