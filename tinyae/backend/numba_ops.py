@@ -12,9 +12,18 @@ stay below it (the 8×8 digits: batches of 64 × 64 pixels) runs the NumPy twins
 never imports Numba; an MNIST batch (128 × 784) loads them at its first step.
 """
 
+import os
+
 import numpy as np
 
 from .numpy_ops import NumpyOps
+
+#: Use the ``prange`` twins of Adam, im2col and col2im (``TINYAE_NUMBA_PARALLEL=1``).
+#: Off by default: Numba's threads and OpenBLAS's both keep spinning after their work,
+#: and on 2 cores a BLAS call right after a parallel kernel once ran 30 times slower;
+#: ``benchmarks/bench.py`` times both ways ("tinyae numba parallel" rows), and the
+#: default changes only on its numbers from a quiet machine.
+PARALLEL = os.environ.get("TINYAE_NUMBA_PARALLEL", "") == "1"
 
 #: Arrays with fewer entries go to the NumPy twin (64 KB of float32): on them NumPy's
 #: extra passes cost microseconds, less than loading the kernels would ever win back.
@@ -126,7 +135,8 @@ class NumbaOps(NumpyOps):
         if flat is None:
             return NumpyOps.adam_update(param, grad, m, v, tmp, beta1, beta2, eps,
                                         weight_decay, step_size, sqrt_c2, decay)
-        self.k.adam_update(*flat, beta1, beta2, eps, weight_decay, step_size, sqrt_c2, decay)
+        kernel = self.k.adam_update_parallel if PARALLEL else self.k.adam_update
+        kernel(*flat, beta1, beta2, eps, weight_decay, step_size, sqrt_c2, decay)
 
     def im2col(self, x, kernel_size, stride, padding):
         if _flat(x) is None:
@@ -135,7 +145,8 @@ class NumbaOps(NumpyOps):
         N, C, H, W = x.shape
         Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
         cols = np.empty((C, kh, kw, N, Ho, Wo), dtype=x.dtype)
-        self.k.im2col(x, kh, kw, sh, sw, ph, pw, cols)
+        kernel = self.k.im2col_parallel if PARALLEL else self.k.im2col
+        kernel(x, kh, kw, sh, sw, ph, pw, cols)
         return cols.reshape(C * kh * kw, N * Ho * Wo)
 
     def col2im(self, cols, x_shape, kernel_size, stride, padding, bias=None):
@@ -146,7 +157,8 @@ class NumbaOps(NumpyOps):
         Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
         out = np.empty(x_shape, dtype=cols.dtype)
         bias = np.zeros(C, dtype=cols.dtype) if bias is None else bias
-        self.k.col2im(cols.reshape(C, kh, kw, N, Ho, Wo), sh, sw, ph, pw, bias, out)
+        kernel = self.k.col2im_parallel if PARALLEL else self.k.col2im
+        kernel(cols.reshape(C, kh, kw, N, Ho, Wo), sh, sw, ph, pw, bias, out)
         return out
 
     def channels_first(self, x, sums=None):
