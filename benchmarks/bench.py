@@ -334,11 +334,15 @@ class Sklearn:
         return self.net.loss_ * 2 * self.X.shape[1]  # ½·mean → sum over pixels / N
 
 
-FRAMEWORKS = ["tinyae numpy", "tinyae numba", "PyTorch (default Adam)", "PyTorch (fused Adam)",
-              "scikit-learn MLPRegressor"]
+FRAMEWORKS = ["tinyae numpy", "tinyae numba", "tinyae numba parallel", "PyTorch (default Adam)",
+              "PyTorch (fused Adam)", "scikit-learn MLPRegressor"]
 
 
 def make_trainer(name, X):
+    if "parallel" in name:        # the prange kernels (Adam; im2col, col2im), in this process
+        from tinyae.backend import numba_ops
+
+        numba_ops.PARALLEL = True
     if name in CONV_FRAMEWORKS or name in BN_FRAMEWORKS:
         return make_model_trainer(name, X)
     if name.startswith("tinyae"):
@@ -758,7 +762,8 @@ class TorchModel(Torch):
         return super().run_epoch()
 
 
-CONV_FRAMEWORKS = ["tinyae numpy (conv)", "tinyae numba (conv)", "PyTorch (conv)"]
+CONV_FRAMEWORKS = ["tinyae numpy (conv)", "tinyae numba (conv)", "tinyae numba parallel (conv)",
+                   "PyTorch (conv)"]
 BN_FRAMEWORKS = [f"{who} Hinton{extra}" for who in ("tinyae", "PyTorch")
                  for extra in ("", " + BatchNorm", " + BatchNorm + Dropout 0.1")]
 
@@ -915,6 +920,7 @@ def report_dense(res):
                  for r in tr["rows"]]))
     for name, why in tr["skipped"].items():
         print(f"  ({name} skipped: {why})")
+    report_parallel(tr["rows"], "tinyae numba", "tinyae numba parallel")
     print("\nGoals:")
     for g in res["goals"]:
         print(f"  {'met   ' if g['met'] else 'MISSED'} {g['goal']}: {g['ratio']:.2f}× "
@@ -943,6 +949,15 @@ def report_memory(res):
                   f"{r['rss_peak_mb']:.0f}"] if "error" not in r
                  else [r["samples"], r["backend"], "error", r["error"][-60:], "", ""]
                  for r in res["memory"]]))
+
+
+def report_parallel(rows, serial, parallel):
+    """The threading choice: the prange kernels' epoch ÷ the serial kernels', same run."""
+    t = {r["framework"]: r for r in rows}
+    if serial in t and parallel in t:
+        per_round = np.array(t[parallel]["epoch_times"]) / np.array(t[serial]["epoch_times"])
+        print(f"  threads: {parallel} ÷ {serial} = {np.median(per_round):.2f} (median over "
+              f"rounds; below 1: TINYAE_NUMBA_PARALLEL=1 pays on this machine)")
 
 
 def report_startup(res):
@@ -993,6 +1008,7 @@ def report_models(res):
                       f"{r['final_loss']:.2f}"] for r in c["rows"]]))
         for name, why in c["skipped"].items():
             print(f"  ({name} skipped: {why})")
+        report_parallel(c["rows"], "tinyae numba (conv)", "tinyae numba parallel (conv)")
         for g in c["goals"]:
             print(f"  {'met   ' if g['met'] else 'MISSED'} {g['goal']}: {g['ratio']:.2f}×")
         names = list(c["profile"])
