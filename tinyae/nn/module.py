@@ -163,9 +163,10 @@ class Sequential(Module):
         """``dL/dx`` from ``dL/d(output)``; every layer's ``grads`` filled on the way.
 
         With ``input_grad=False`` (the input is data: nothing before it is trained)
-        the first layer with parameters fills its ``grads`` and skips ``dL/dx``, the
-        largest product of its backward pass, and None is returned (PyTorch skips
-        the same work for an input that does not require a gradient).
+        the first layer with parameters fills its ``grads`` and, if it can (``Dense``,
+        ``Conv2D``, ``ConvTranspose2D``), skips ``dL/dx``, the largest product of its
+        backward pass, and None is returned (PyTorch skips the same work for an input
+        that does not require a gradient).
         """
         first = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
         for i in reversed(range(len(self.layers))):
