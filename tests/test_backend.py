@@ -47,9 +47,9 @@ def assert_agree(a, b, dtype):
 
 @pytest.fixture(autouse=True)
 def restore_backend(monkeypatch):
-    # every array goes to the kernels, however small (in use, arrays under MIN_SIZE
-    # entries go to the NumPy twins, and these tests would compare NumPy with itself)
-    monkeypatch.setattr("tinyae.backend.numba_ops.MIN_SIZE", 0)
+    # the kernels from the first call (in use, the NumPy twins run until LOAD_AFTER
+    # numbers have gone through them, and these tests would compare NumPy with itself)
+    monkeypatch.setattr("tinyae.backend.numba_ops.LOAD_AFTER", 0)
     before = backend.get_backend()
     yield
     backend.set_backend(before)
@@ -383,21 +383,22 @@ def test_dense_can_skip_the_input_gradient(rng):
 
 
 @needs_numba
-def test_numba_loads_only_for_arrays_big_enough_to_gain():
+def test_numba_loads_only_once_the_work_would_pay_for_it():
     code = """
 import sys
 import numpy as np
 import tinyae as ta
 from tinyae.backend import numba_ops
 
+numba_ops.LOAD_AFTER = 300_000
 ta.set_backend("numba")
 X, _ = ta.load_digits()
 model = ta.Autoencoder.shallow(64, 16, seed=0)
-model.fit(X[:256], epochs=1, batch_size=64, verbose=0)   # arrays of 64 x 64 at most
-assert "numba" not in sys.modules, "small arrays imported numba"
-z = np.linspace(-1, 1, numba_ops.MIN_SIZE)
+model.fit(X[:256], epochs=1, batch_size=64, verbose=0)   # about 40,000 numbers
+assert "numba" not in sys.modules, "a small run imported numba"
+z = np.linspace(-1, 1, 300_000)
 np.testing.assert_array_equal(ta.backend.relu(z), np.maximum(z, 0))
-assert "numba" in sys.modules, "a big array did not reach the kernel"
+assert "numba" in sys.modules, "the kernels were not loaded once the work passed LOAD_AFTER"
 """
     env = {k: v for k, v in __import__("os").environ.items() if k != "TINYAE_BACKEND"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
@@ -405,14 +406,18 @@ assert "numba" in sys.modules, "a big array did not reach the kernel"
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_small_arrays_take_the_numpy_twin(dtype, monkeypatch, rng):
+def test_the_numpy_twins_run_until_the_kernels_pay(dtype, monkeypatch, rng):
     from tinyae.backend import numba_ops
 
-    monkeypatch.setattr(numba_ops, "MIN_SIZE", 100)
-    ops = numba_ops.NumbaOps(lambda: pytest.fail("the kernels were loaded for a small array"))
+    monkeypatch.setattr(numba_ops, "LOAD_AFTER", 1000)
+    monkeypatch.setattr(numba_ops, "_work", 0)
+    monkeypatch.setattr(numba_ops, "_kernels", None)
+    ops = numba_ops.NumbaOps(lambda: pytest.fail("the kernels were loaded too early"))
     z = rng.standard_normal((9, 11)).astype(dtype)                     # 99 entries
-    np.testing.assert_array_equal(ops.relu(z), np.maximum(z, 0))
-    np.testing.assert_array_equal(ops.sigmoid(z), backend.NumpyOps.sigmoid(z))
+    for _ in range(5):
+        np.testing.assert_array_equal(ops.relu(z), np.maximum(z, 0))
+        np.testing.assert_array_equal(ops.sigmoid(z), backend.NumpyOps.sigmoid(z))
+    assert numba_ops._work == 990
 
 
 def test_sequential_skips_the_first_layers_input_gradient(rng):

@@ -41,9 +41,9 @@ def assert_agree(got, ref, dtype, what=""):
 
 @pytest.fixture(autouse=True)
 def restore_backend(monkeypatch):
-    # every array goes to the kernels, however small (in use, arrays under MIN_SIZE
-    # entries go to the NumPy twins, and these tests would compare NumPy with itself)
-    monkeypatch.setattr("tinyae.backend.numba_ops.MIN_SIZE", 0)
+    # the kernels from the first call (in use, the NumPy twins run until LOAD_AFTER
+    # numbers have gone through them, and these tests would compare NumPy with itself)
+    monkeypatch.setattr("tinyae.backend.numba_ops.LOAD_AFTER", 0)
     before = backend.get_backend()
     yield
     backend.set_backend(before)

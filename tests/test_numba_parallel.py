@@ -77,7 +77,7 @@ def test_im2col_and_col2im_parallel_are_the_serial_kernels(K, threads, dtype, ge
 def test_a_conv_layer_agrees_with_numpy_on_the_parallel_kernels(dtype, monkeypatch, rng):
     from tinyae.backend import numba_ops
 
-    monkeypatch.setattr(numba_ops, "MIN_SIZE", 0)
+    monkeypatch.setattr(numba_ops, "LOAD_AFTER", 0)
     monkeypatch.setattr(numba_ops, "PARALLEL", True)
     x = rng.standard_normal((5, 2, 9, 7)).astype(dtype)
     results = {}

@@ -22,9 +22,9 @@ Choose with ``tinyae.set_backend("numba")``, the environment variable
 ``TINYAE_BACKEND=numba``, or ``tinyae train --backend numba``. Switching is
 allowed at any time, even between two training steps: both backends read and
 write the same NumPy arrays. Importing tinyae never imports Numba, and choosing
-the numba backend imports it only when the first array big enough to gain from a
-kernel arrives (:data:`tinyae.backend.numba_ops.MIN_SIZE` entries; smaller arrays run
-the NumPy twins, so a run on the 8×8 digits never pays Numba's half-second start).
+the numba backend imports it only once a run has done enough element-wise work for
+the kernels to pay (:data:`tinyae.backend.numba_ops.LOAD_AFTER` numbers; until then
+the NumPy twins run, so a run on the 8×8 digits never pays Numba's half-second start).
 """
 
 import importlib.util
@@ -180,8 +180,8 @@ def _load_numba():
     """The numba backend, if Numba is installed; its kernels load at their first use.
 
     Only the presence of Numba is checked here: importing it, and loading the cached
-    kernels, costs about half a second, paid when an array big enough to gain from a
-    kernel first arrives (see :data:`tinyae.backend.numba_ops.MIN_SIZE`).
+    kernels, costs about half a second, paid once the run has done enough work for the
+    kernels to win it back (see :data:`tinyae.backend.numba_ops.LOAD_AFTER`).
     """
     try:
         found = importlib.util.find_spec("numba") is not None

@@ -1,15 +1,17 @@
 """The numba backend: compiled kernels (:mod:`tinyae.backend.numba_kernels`) where they pay.
 
 Every method falls back to its NumPy twin (:class:`~tinyae.backend.numpy_ops.NumpyOps`)
-for inputs a kernel was not written for, and for small arrays.
+for inputs a kernel was not written for, and until the kernels are loaded.
 
-Where they pay: a kernel saves microseconds per call, and loading the kernels costs
-about half a second per process (importing Numba, then its first cached kernel
-initializes the compiler's registries, which imports SciPy's BLAS; the cached
-machine code itself loads in milliseconds). So the kernels are loaded on the first
-array of at least :data:`MIN_SIZE` entries, never before: a run whose arrays all
-stay below it (the 8×8 digits: batches of 64 × 64 pixels) runs the NumPy twins and
-never imports Numba; an MNIST batch (128 × 784) loads them at its first step.
+When they pay: a kernel saves NumPy's extra passes, about a nanosecond per number, and
+loading the kernels costs about half a second per process (importing Numba; then its
+first cached kernel initializes the compiler's registries, which import SciPy's BLAS;
+the cached machine code itself loads in milliseconds). So the NumPy twins do the work
+until :data:`LOAD_AFTER` numbers have gone through them, and the kernels load then: a
+run that stays below (100 epochs of the 8×8 digits: about 25 million) is over before
+the kernels could win their start-up back and never imports Numba, while a run on
+MNIST (about 160 million numbers an epoch of 20,000 images) loads them within its
+first epoch.
 """
 
 import os
@@ -25,20 +27,25 @@ from .numpy_ops import NumpyOps
 #: default changes only on its numbers from a quiet machine.
 PARALLEL = os.environ.get("TINYAE_NUMBA_PARALLEL", "") == "1"
 
-#: Arrays with fewer entries go to the NumPy twin (64 KB of float32): on them NumPy's
-#: extra passes cost microseconds, less than loading the kernels would ever win back.
-MIN_SIZE = 16_384
+#: Numbers the NumPy twins process before the kernels are loaded (see above).
+LOAD_AFTER = 50_000_000
+
+_work = 0           # numbers done by the twins so far, in this process
+_kernels = None     # the module tinyae.backend.numba_kernels, once loaded
 
 
 def _flat(*arrays):
     """The arrays as 1-D views when every one is C-contiguous float32/64 of one dtype, else None.
 
     The kernels take flat contiguous arrays; anything else (a transposed view, a
-    mixed dtype), and arrays below :data:`MIN_SIZE` entries, are left to the NumPy
-    twin, which handles every case.
+    mixed dtype) is left to the NumPy twin, which handles every case; so is
+    everything until the kernels are loaded (:data:`LOAD_AFTER`).
     """
-    if arrays[0].size < MIN_SIZE:
-        return None
+    global _work
+    if _kernels is None:
+        _work += arrays[0].size
+        if _work < LOAD_AFTER:
+            return None
     dtype = arrays[0].dtype
     for a in arrays:
         if a.dtype != dtype or dtype.kind != "f" or dtype.itemsize not in (4, 8) \
@@ -59,14 +66,14 @@ class NumbaOps(NumpyOps):
 
     def __init__(self, load_kernels):
         self._load_kernels = load_kernels    # imports Numba: called at the first kernel call
-        self._kernels = None
 
     @property
     def k(self):
         """The module :mod:`tinyae.backend.numba_kernels`, imported on first use."""
-        if self._kernels is None:
-            self._kernels = self._load_kernels()
-        return self._kernels
+        global _kernels
+        if _kernels is None:
+            _kernels = self._load_kernels()
+        return _kernels
 
     def _unary(self, kernel, twin, x, *args):
         flat = _flat(x)
