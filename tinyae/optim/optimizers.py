@@ -117,14 +117,14 @@ class Adam(Optimizer):
         return {"m": np.zeros_like(param), "v": np.zeros_like(param),
                 "tmp": np.empty_like(param)}
 
-    def update(self, param, grad, state, decay=1.0):
+    def update(self, param, grad, state):
         # g = grad + wd·θ;  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
-        # θ ← decay·θ − step_size · m / (√v / sqrt_c2 + ε), all in place. The NumPy lines
-        # are backend.NumpyOps.adam_update; the numba backend does it in one pass.
+        # θ ← θ − step_size · m / (√v / sqrt_c2 + ε), all in place. The NumPy lines are
+        # backend.NumpyOps.adam_update; the numba backend does it in one pass.
         backend.adam_update(param, grad, state["m"], state["v"], state["tmp"],
                             self.beta1, self.beta2, self.eps, self.weight_decay,
                             step_size=self.lr / (1 - self.beta1 ** self.t),
-                            sqrt_c2=math.sqrt(1 - self.beta2 ** self.t), decay=decay)
+                            sqrt_c2=math.sqrt(1 - self.beta2 ** self.t))
 
     def config(self):
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
@@ -165,10 +165,14 @@ class AdamW(Adam):
         self.decoupled_weight_decay, self.decay = float(weight_decay), decay
 
     def update(self, param, grad, state):
-        # θ ← (1 − lr·λ)·θ, then the Adam step: one pass, in the backend's adam_update
+        # θ ← (1 − lr·λ)·θ, then Adam's step on the plain gradient (self.weight_decay is 0):
+        # backend.adam_update multiplies θ by `decay` as it subtracts the step, one pass
         decayed = self.decay == "all" or param.ndim >= 2
-        super().update(param, grad, state,
-                       decay=1 - self.lr * self.decoupled_weight_decay if decayed else 1.0)
+        backend.adam_update(param, grad, state["m"], state["v"], state["tmp"],
+                            self.beta1, self.beta2, self.eps, self.weight_decay,
+                            step_size=self.lr / (1 - self.beta1 ** self.t),
+                            sqrt_c2=math.sqrt(1 - self.beta2 ** self.t),
+                            decay=1 - self.lr * self.decoupled_weight_decay if decayed else 1.0)
 
     def config(self):
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
