@@ -26,6 +26,8 @@ from .numpy_ops import NumpyOps
 #: ``benchmarks/bench.py`` times both ways ("tinyae numba parallel" rows), and the
 #: default changes only on its numbers from a quiet machine.
 PARALLEL = os.environ.get("TINYAE_NUMBA_PARALLEL", "") == "1"
+#: Smaller parameters keep the serial Adam even then: waking the threads costs more.
+PARALLEL_MIN_SIZE = 65_536
 
 #: Numbers the NumPy twins process before the kernels are loaded (see above).
 LOAD_AFTER = 50_000_000
@@ -142,7 +144,8 @@ class NumbaOps(NumpyOps):
         if flat is None:
             return NumpyOps.adam_update(param, grad, m, v, tmp, beta1, beta2, eps,
                                         weight_decay, step_size, sqrt_c2, decay)
-        kernel = self.k.adam_update_parallel if PARALLEL else self.k.adam_update
+        parallel = PARALLEL and param.size >= PARALLEL_MIN_SIZE
+        kernel = self.k.adam_update_parallel if parallel else self.k.adam_update
         kernel(*flat, beta1, beta2, eps, weight_decay, step_size, sqrt_c2, decay)
 
     def im2col(self, x, kernel_size, stride, padding):
