@@ -253,9 +253,8 @@ def fit(model, X, loss="mse", optimizer=None, epochs=10, batch_size=64, validati
                     value = model.loss_and_backward(x_in, target, loss_fn)
             except NotFiniteError:  # X was checked, so an activation overflowed
                 value = np.nan
-            pairs = model.parameters()     # the (param, grad) pairs, listed once a step
-            _stop_if_diverged(value, pairs, epoch, batch, optimizer)
-            optimizer.step(pairs)
+            _stop_if_diverged(value, model, epoch, batch, optimizer)
+            optimizer.step(model.parameters())
             total += value * len(x)
             for name, part in (getattr(model, "terms", None) or {}).items():
                 terms[name] = terms.get(name, 0.0) + part * len(x)
@@ -279,7 +278,7 @@ def fit(model, X, loss="mse", optimizer=None, epochs=10, batch_size=64, validati
     return state.history
 
 
-def _stop_if_diverged(value, pairs, epoch, batch, optimizer):
+def _stop_if_diverged(value, model, epoch, batch, optimizer):
     """Raise :class:`DivergenceError` before a non-finite loss or gradient reaches the weights.
 
     Checked before the optimizer step, so the model keeps the parameters of the
@@ -288,7 +287,7 @@ def _stop_if_diverged(value, pairs, epoch, batch, optimizer):
     bad = not np.isfinite(value)
     if not bad:
         with np.errstate(over="ignore", invalid="ignore"):
-            bad = not all(np.isfinite(g.sum()) for _, g in pairs)
+            bad = not all(np.isfinite(g.sum()) for _, g in model.parameters())
     if bad:
         what = "loss" if not np.isfinite(value) else "gradient"
         raise DivergenceError(
