@@ -46,7 +46,10 @@ def assert_agree(a, b, dtype):
 
 
 @pytest.fixture(autouse=True)
-def restore_backend():
+def restore_backend(monkeypatch):
+    # the kernels from the first call (in use, the NumPy twins run until LOAD_AFTER
+    # numbers have gone through them, and these tests would compare NumPy with itself)
+    monkeypatch.setattr("tinyae.backend.numba_ops.LOAD_AFTER", 0)
     before = backend.get_backend()
     yield
     backend.set_backend(before)
@@ -401,3 +404,105 @@ def test_dense_can_skip_the_input_gradient(rng):
     np.testing.assert_array_equal(layer.grads["W"], dW)       # dW, db as before
     np.testing.assert_array_equal(layer.grads["b"], db)
     np.testing.assert_allclose(dx, dy @ layer.params["W"].T, rtol=1e-12)
+
+
+@needs_numba
+def test_numba_loads_only_once_the_work_would_pay_for_it():
+    code = """
+import sys
+import numpy as np
+import tinyae as ta
+from tinyae.backend import numba_ops
+
+numba_ops.LOAD_AFTER = 300_000
+ta.set_backend("numba")
+X, _ = ta.load_digits()
+model = ta.Autoencoder.shallow(64, 16, seed=0)
+model.fit(X[:256], epochs=1, batch_size=64, verbose=0)   # about 40,000 numbers
+assert "numba" not in sys.modules, "a small run imported numba"
+z = np.linspace(-1, 1, 300_000)
+np.testing.assert_array_equal(ta.backend.relu(z), np.maximum(z, 0))
+assert "numba" in sys.modules, "the kernels were not loaded once the work passed LOAD_AFTER"
+"""
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TINYAE_BACKEND"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_numpy_twins_run_until_the_kernels_pay(dtype, monkeypatch, rng):
+    from tinyae.backend import numba_ops
+
+    monkeypatch.setattr(numba_ops, "LOAD_AFTER", 1000)
+    monkeypatch.setattr(numba_ops, "_work", 0)
+    monkeypatch.setattr(numba_ops, "_kernels", None)
+    ops = numba_ops.NumbaOps(lambda: pytest.fail("the kernels were loaded too early"))
+    z = rng.standard_normal((9, 11)).astype(dtype)                     # 99 entries
+    for _ in range(5):
+        np.testing.assert_array_equal(ops.relu(z), np.maximum(z, 0))
+        np.testing.assert_array_equal(ops.sigmoid(z), backend.NumpyOps.sigmoid(z))
+    assert numba_ops._work == 990
+
+
+def test_sequential_skips_the_first_layers_input_gradient(rng):
+    x = rng.standard_normal((5, 6))
+    for first in (ta.Dense(6, 4, seed=0), ta.Dropout(0.5, seed=0)):
+        layers = [first, ta.Dense(6 if first.params == {} else 4, 3, seed=1), ta.ReLU()]
+        net = ta.Sequential(layers)
+        dy = rng.standard_normal(net.forward(x).shape)
+        dx = net.backward(dy)
+        grads = [g.copy() for _, _, g in net.named_parameters()]
+        for _, _, g in net.named_parameters():
+            g[...] = 0
+        assert net.backward(dy, input_grad=False) is None
+        for (_, _, g), before in zip(net.named_parameters(), grads):
+            np.testing.assert_array_equal(g, before)
+        assert dx.shape == x.shape
+
+
+def test_training_skips_checks_after_the_first_batch_only(rng):
+    from tinyae import _validate
+
+    seen = []
+
+    class Spy(ta.ReLU):
+        def forward(self, z):
+            seen.append(_validate._trusted)
+            return super().forward(z)
+
+    model = ta.Autoencoder([ta.Dense(6, 3, seed=0), Spy()], [ta.Dense(3, 6, seed=1)])
+    model.fit(rng.random((40, 6)), epochs=2, batch_size=10, verbose=0)
+    assert seen == [False] + [True] * 7          # 4 batches an epoch; evaluate: none here
+    assert _validate._trusted is False
+    with pytest.raises(ta.errors.ShapeError, match="expected 3 input features"):
+        ta.Autoencoder([ta.Dense(6, 4, seed=0)], [ta.Dense(3, 6, seed=1)]).fit(
+            rng.random((40, 6)), epochs=1, batch_size=10, verbose=0)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("decay", ["weights", "all"])
+def test_adamw_agrees_over_many_steps(dtype, decay, rng):
+    # a matrix (always decayed) and an odd-sized vector (decayed only with decay="all")
+    shapes = [(33, 17), (7,)]
+    params = {n: [rng.standard_normal(s).astype(dtype) for s in shapes]
+              for n in ("numpy", "numba")}
+    for a, b in zip(params["numba"], params["numpy"]):
+        a[...] = b
+    opts = {n: ta.optim.AdamW(lr=0.01, weight_decay=0.3, decay=decay) for n in params}
+    for _ in range(20):
+        grads = [rng.standard_normal(s).astype(dtype) for s in shapes]
+        for name in params:
+            on(name, opts[name].step, list(zip(params[name], grads)))
+    for a, b in zip(params["numba"], params["numpy"]):
+        if dtype == np.float64:
+            np.testing.assert_array_equal(a, b)       # the same operations in the same order
+        assert_agree(a, b, dtype)
+
+
+def test_adamw_decay_is_the_textbook_formula(rng):
+    # θ ← (1 − lr·λ)·θ, then Adam's step on the plain gradient (first step: m̂ = g, v̂ = g²)
+    p, g = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    expected = (1 - 0.01 * 0.5) * p - 0.01 * g / (np.abs(g) + 1e-8)
+    ta.optim.AdamW(lr=0.01, weight_decay=0.5).step([(p, g)])
+    np.testing.assert_allclose(p, expected, rtol=1e-12)

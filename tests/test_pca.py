@@ -145,3 +145,18 @@ def test_bad_input_is_refused_with_clear_errors(rng):
         pca.transform(X[:, :3])
     with pytest.raises(ShapeError, match="expected 2 input features, got 3"):
         pca.inverse_transform(X[:, :3])
+
+
+@pytest.mark.parametrize("shape", [(500, 40), (30, 12), (9, 20)])
+def test_fit_agrees_with_the_full_svd(shape, rng):
+    # columns of very different scales: a spread-out spectrum, as in images
+    X = rng.standard_normal(shape) @ np.diag(np.geomspace(10, 0.1, shape[1])) + 3.0
+    K = min(shape) - 1
+    pca = PCA(K).fit(X)
+    _, S, Vt = np.linalg.svd(X - X.mean(axis=0), full_matrices=False)
+    np.testing.assert_allclose(pca.singular_values_, S[:K], rtol=1e-9, atol=1e-9 * S[0])
+    # the same directions, up to each one's sign
+    overlap = np.abs(np.sum(pca.components_ * Vt[:K], axis=1))
+    np.testing.assert_allclose(overlap, 1.0, atol=1e-8)
+    np.testing.assert_allclose(pca.reconstruction_error(X), np.sum(S[K:] ** 2) / len(X),
+                               rtol=1e-8, atol=1e-10 * S[0] ** 2)

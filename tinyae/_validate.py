@@ -4,11 +4,34 @@ Each helper raises a :mod:`tinyae.errors` exception naming what was expected
 and what was given, instead of letting a wrong shape fail deep inside a matmul.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from .errors import DTypeError, NotFiniteError, ShapeError
 
 FLOAT_DTYPES = (np.float32, np.float64)
+
+_trusted = False  # True while fit runs batches it has already checked (see trusted_inputs)
+
+
+@contextmanager
+def trusted_inputs(trust=True):
+    """Inside this block, :func:`check_array` passes an array of the right dtype unchecked.
+
+    ``fit`` checks the data set once at its boundary and runs its first batch with
+    every check on (a layer of the wrong size still fails with a clear message);
+    the batches after it run inside this block. The checks would find nothing new
+    there, yet each costs a pass over the batch (the NaN test) and some Python,
+    per layer, per batch. A NaN made by training is still caught: ``fit`` tests the
+    loss and the gradients before every step.
+    """
+    global _trusted
+    before, _trusted = _trusted, bool(trust)
+    try:
+        yield
+    finally:
+        _trusted = before
 
 
 def as_float_dtype(dtype):
@@ -39,6 +62,8 @@ def check_array(x, who, *, ndim=None, n_features=None, dtype=None):
         Float dtype to convert to (float to float only: integers are refused,
         because integer pixels 0..255 fed to a network are almost always a mistake).
     """
+    if _trusted and isinstance(x, np.ndarray) and (dtype is None or x.dtype == dtype):
+        return x
     if not isinstance(x, np.ndarray):
         if isinstance(x, (list, tuple)):
             x = np.asarray(x)

@@ -21,10 +21,11 @@ never care how each is computed. Two backends compute them:
 Choose with ``tinyae.set_backend("numba")``, the environment variable
 ``TINYAE_BACKEND=numba``, or ``tinyae train --backend numba``. Switching is
 allowed at any time, even between two training steps: both backends read and
-write the same NumPy arrays. Importing tinyae never imports Numba unless that
-backend is chosen.
+write the same NumPy arrays. Importing tinyae never imports Numba, and choosing
+the numba backend imports it at the first operation that uses a kernel.
 """
 
+import importlib.util
 import os
 
 from ..errors import TinyAEError
@@ -110,10 +111,14 @@ def bce_with_logits(z, y):
     return _ops.bce_with_logits(z, y)
 
 
-def adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_size, sqrt_c2):
-    """One Adam step on ``param``, ``m`` and ``v`` in place; see :meth:`NumpyOps.adam_update`."""
+def adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_size, sqrt_c2,
+                decay=1.0):
+    """One Adam step on ``param``, ``m`` and ``v`` in place; see :meth:`NumpyOps.adam_update`.
+
+    ``decay`` (AdamW's ``1 − lr·λ``) multiplies ``param`` in the same pass as the step.
+    """
     return _ops.adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay,
-                            step_size, sqrt_c2)
+                            step_size, sqrt_c2, decay)
 
 
 def im2col(x, kernel_size, stride, padding):
@@ -157,17 +162,34 @@ def to_images(m, N, H, W, bias=None):
 
 # ----- choosing the backend --------------------------------------------------------------
 
-def _load_numba():
-    """Import the compiled kernels, or explain how to install Numba."""
+def _unavailable(why):
+    return BackendUnavailableError(
+        f"the 'numba' backend needs Numba, which is not installed ({why}). Install it "
+        "with: pip install -e '.[fast]' (from a tinyae checkout), or: pip install numba")
+
+
+def _import_kernels():
+    """Import the compiled kernels (and Numba), or explain how to install Numba."""
     try:
         from . import numba_kernels
     except ImportError as exc:
-        raise BackendUnavailableError(
-            "the 'numba' backend needs Numba, which is not installed "
-            f"({exc}). Install it with: pip install -e '.[fast]' "
-            "(from a tinyae checkout), or: pip install numba"
-        ) from exc
-    return NumbaOps(numba_kernels)
+        raise _unavailable(exc) from exc
+    return numba_kernels
+
+
+def _load_numba():
+    """The numba backend, if Numba is installed; its kernels load at their first use.
+
+    Only the presence of Numba is checked here: importing it, and loading the cached
+    kernels, costs about half a second, paid at the first operation that uses a kernel.
+    """
+    try:
+        found = importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise _unavailable("no module named 'numba'")
+    return NumbaOps(_import_kernels)
 
 
 def set_backend(name):

@@ -29,7 +29,7 @@ about a second per kernel, is paid once per machine, not once per run.
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .numba_matmul import matmul_blocked, matmul_ikj, matmul_ikj_parallel, matmul_naive  # noqa: F401  (the ladder, re-exported for bench.py)
 
@@ -42,6 +42,9 @@ from .numba_matmul import matmul_blocked, matmul_ikj, matmul_ikj_parallel, matmu
 #    One thread each: these kernels run between BLAS calls, whose threads are still
 #    spinning on the other cores for the next product; a second pool of threads
 #    (``parallel=True``) fought them and made a training epoch slower, not faster.
+#    Adam, im2col and col2im also have ``*_parallel`` twins (the same loop body over
+#    chunks shared by ``prange``, so the same bits), used with TINYAE_NUMBA_PARALLEL=1
+#    and timed by bench.py beside the serial ones.
 # ======================================================================================
 
 _FUSED = {"cache": True, "error_model": "numpy"}
@@ -153,13 +156,15 @@ def bce_with_logits_from_exp(z, y, e, log1p_e, n, grad):
 
 
 @njit(**_FUSED)
-def adam_update(param, grad, m, v, beta1, beta2, eps, weight_decay, step_size, sqrt_c2):
-    """The whole Adam step in one pass over each parameter, in place.
+def adam_update(param, grad, m, v, beta1, beta2, eps, weight_decay, step_size, sqrt_c2,
+                decay):
+    """The whole Adam (or AdamW) step in one pass over each parameter, in place.
 
     Per entry, with ``g = grad + weight_decay·θ``:
     ``m ← β1·m + (1 − β1)·g``, ``v ← β2·v + (1 − β2)·g²`` and
-    ``θ ← θ − step_size · m / (√v · (1/sqrt_c2) + ε)``, where the caller passes the
-    bias corrections as ``step_size = lr / (1 − β1ᵗ)`` and ``sqrt_c2 = √(1 − β2ᵗ)``.
+    ``θ ← decay·θ − (step_size·sqrt_c2) · m / (√v + ε·sqrt_c2)``, where the caller
+    passes the bias corrections as ``step_size = lr / (1 − β1ᵗ)`` and
+    ``sqrt_c2 = √(1 − β2ᵗ)``, and AdamW's decoupled decay as ``decay = 1 − lr·λ``.
     The operations are those of the NumPy twin in the same order, so the two agree
     to the last bit (but for the one difference below). NumPy needs twelve passes
     over the array for them; here each number is loaded once and stored once.
@@ -171,19 +176,46 @@ def adam_update(param, grad, m, v, beta1, beta2, eps, weight_decay, step_size, s
     update took four times as long. Flushing them is what a CPU in flush-to-zero
     mode does; it moves θ by less than 1e-30.
     """
+    _adam_range(param, grad, m, v, beta1, beta2, eps, weight_decay, step_size, sqrt_c2,
+                decay, 0, param.size)
+
+
+@njit(**_FUSED)
+def _adam_range(param, grad, m, v, beta1, beta2, eps, weight_decay, step_size, sqrt_c2,
+                decay, start, stop):
+    """:func:`adam_update` on the entries ``start`` to ``stop − 1``."""
     dt = param.dtype.type
     b1, b2, c1, c2 = dt(beta1), dt(beta2), dt(1 - beta1), dt(1 - beta2)
-    eps, wd = dt(eps), dt(weight_decay)
-    step_size, inv_sqrt_c2 = dt(step_size), dt(1 / sqrt_c2)
+    wd = dt(weight_decay)
+    eps_c, step_c = dt(eps * sqrt_c2), dt(step_size * sqrt_c2)
+    keep = dt(decay)
     tiny = np.finfo(param.dtype).tiny             # smallest normal number
     zero = dt(0)
-    for i in range(param.size):
+    for i in range(start, stop):
         g = grad[i] + wd * param[i] if weight_decay else grad[i]
         mi = b1 * m[i] + g * c1
         vi = b2 * v[i] + g * g * c2
         m[i] = mi if abs(mi) >= tiny else zero
         v[i] = vi if vi >= tiny else zero
-        param[i] -= m[i] / (math.sqrt(v[i]) * inv_sqrt_c2 + eps) * step_size
+        step = m[i] / (math.sqrt(v[i]) + eps_c) * step_c
+        param[i] = (param[i] * keep if decay != 1.0 else param[i]) - step
+
+
+_PARALLEL = {**_FUSED, "parallel": True}
+_CHUNK = 32_768     # entries per task of a parallel kernel: a few hundred KB
+
+
+@njit(**_PARALLEL)
+def adam_update_parallel(param, grad, m, v, beta1, beta2, eps, weight_decay, step_size,
+                         sqrt_c2, decay):
+    """:func:`adam_update` with its entries cut into chunks shared among Numba's threads.
+
+    Each entry's arithmetic is the serial kernel's, so the result is the same to the bit.
+    """
+    n_chunks = (param.size + _CHUNK - 1) // _CHUNK
+    for t in prange(n_chunks):
+        _adam_range(param, grad, m, v, beta1, beta2, eps, weight_decay, step_size, sqrt_c2,
+                    decay, t * _CHUNK, min((t + 1) * _CHUNK, param.size))
 
 
 # ======================================================================================
@@ -227,21 +259,38 @@ def im2col(x, kh, kw, sh, sw, ph, pw, cols):
     padded size (the border is never written, so it stays 0 for every image), then
     fill its ``kh·kw`` rows of ``cols``, ``Ho·Wo`` numbers each, through the offsets.
     """
+    _im2col_images(x, kh, kw, sh, sw, ph, pw, cols, 0, x.shape[0] * x.shape[1])
+    return cols
+
+
+@njit(**_FUSED)
+def _im2col_images(x, kh, kw, sh, sw, ph, pw, cols, start, stop):
+    """:func:`im2col` for the images ``k = c·N + n`` from ``start`` to ``stop − 1``."""
     N, C, H, W = x.shape
     Ho, Wo = cols.shape[4], cols.shape[5]
     Wp = W + 2 * pw
     xp = np.zeros((H + 2 * ph) * Wp, dtype=x.dtype)
     offsets = _patch_offsets(kh, kw, sh, sw, Ho, Wo, Wp)
     patches = cols.reshape(C, kh, kw, N, Ho * Wo)
-    for c in range(C):
-        for n in range(N):
-            for h in range(H):
-                for w in range(W):
-                    xp[(h + ph) * Wp + w + pw] = x[n, c, h, w]
-            for u in range(kh):
-                for v in range(kw):
-                    for q in range(Ho * Wo):
-                        patches[c, u, v, n, q] = xp[offsets[u, v, q]]
+    for k in range(start, stop):
+        c, n = k // N, k % N
+        for h in range(H):
+            for w in range(W):
+                xp[(h + ph) * Wp + w + pw] = x[n, c, h, w]
+        for u in range(kh):
+            for v in range(kw):
+                for q in range(Ho * Wo):
+                    patches[c, u, v, n, q] = xp[offsets[u, v, q]]
+
+
+@njit(**_PARALLEL)
+def im2col_parallel(x, kh, kw, sh, sw, ph, pw, cols):
+    """:func:`im2col`, its images shared among Numba's threads (a buffer per task)."""
+    n_images = x.shape[0] * x.shape[1]
+    n_tasks = min(n_images, 64)
+    for t in prange(n_tasks):
+        _im2col_images(x, kh, kw, sh, sw, ph, pw, cols, t * n_images // n_tasks,
+                       (t + 1) * n_images // n_tasks)
     return cols
 
 
@@ -255,22 +304,39 @@ def col2im(cols, sh, sw, ph, pw, bias, out):
     bias, which saves a pass over its output), add its ``kh·kw`` patch rows through
     the offsets, then copy the middle out: what fell on the padding is dropped.
     """
+    _col2im_images(cols, sh, sw, ph, pw, bias, out, 0, cols.shape[0] * cols.shape[3])
+    return out
+
+
+@njit(**_FUSED)
+def _col2im_images(cols, sh, sw, ph, pw, bias, out, start, stop):
+    """:func:`col2im` for the images ``k = c·N + n`` from ``start`` to ``stop − 1``."""
     C, kh, kw, N, Ho, Wo = cols.shape
     H, W = out.shape[2], out.shape[3]
     Wp = W + 2 * pw
     xp = np.empty((H + 2 * ph) * Wp, dtype=out.dtype)
     offsets = _patch_offsets(kh, kw, sh, sw, Ho, Wo, Wp)
     patches = cols.reshape(C, kh, kw, N, Ho * Wo)
-    for c in range(C):
-        for n in range(N):
-            xp[:] = bias[c]
-            for u in range(kh):
-                for v in range(kw):
-                    for q in range(Ho * Wo):
-                        xp[offsets[u, v, q]] += patches[c, u, v, n, q]
-            for h in range(H):
-                for w in range(W):
-                    out[n, c, h, w] = xp[(h + ph) * Wp + w + pw]
+    for k in range(start, stop):
+        c, n = k // N, k % N
+        xp[:] = bias[c]
+        for u in range(kh):
+            for v in range(kw):
+                for q in range(Ho * Wo):
+                    xp[offsets[u, v, q]] += patches[c, u, v, n, q]
+        for h in range(H):
+            for w in range(W):
+                out[n, c, h, w] = xp[(h + ph) * Wp + w + pw]
+
+
+@njit(**_PARALLEL)
+def col2im_parallel(cols, sh, sw, ph, pw, bias, out):
+    """:func:`col2im`, its images shared among Numba's threads (each image is one task's)."""
+    n_images = cols.shape[0] * cols.shape[3]
+    n_tasks = min(n_images, 64)
+    for t in prange(n_tasks):
+        _col2im_images(cols, sh, sw, ph, pw, bias, out, t * n_images // n_tasks,
+                       (t + 1) * n_images // n_tasks)
     return out
 
 

@@ -1,20 +1,53 @@
 """The numba backend: compiled kernels (:mod:`tinyae.backend.numba_kernels`) where they pay.
 
 Every method falls back to its NumPy twin (:class:`~tinyae.backend.numpy_ops.NumpyOps`)
-for inputs a kernel was not written for.
+for inputs a kernel was not written for, and until the kernels are loaded.
+
+When they pay: a kernel saves NumPy's extra passes, about a nanosecond per number, and
+loading the kernels costs about half a second per process (importing Numba; then its
+first cached kernel initializes the compiler's registries, which import SciPy's BLAS;
+the cached machine code itself loads in milliseconds). The kernels load at the first
+operation that needs one, not when the backend is chosen. :data:`LOAD_AFTER` can delay
+that until so many numbers have gone through the NumPy twins; it is 0, because the
+backend the user chose should be the one that runs, from the first batch (and a run
+that switches kernels halfway would give other bits after a resume). A short run on
+the 8×8 digits therefore pays Numba's start-up, which ``benchmarks/bench.py`` measures.
 """
+
+import os
 
 import numpy as np
 
 from .numpy_ops import NumpyOps
+
+#: Use the ``prange`` twins of Adam, im2col and col2im (``TINYAE_NUMBA_PARALLEL=1``).
+#: Off by default: Numba's threads and OpenBLAS's both keep spinning after their work,
+#: and on 2 cores a BLAS call right after a parallel kernel once ran 30 times slower;
+#: ``benchmarks/bench.py`` times both ways ("tinyae numba parallel" rows), and the
+#: default changes only on its numbers from a quiet machine.
+PARALLEL = os.environ.get("TINYAE_NUMBA_PARALLEL", "") == "1"
+#: Smaller parameters keep the serial Adam even then: waking the threads costs more.
+PARALLEL_MIN_SIZE = 65_536
+
+#: Numbers the NumPy twins process before the kernels are loaded (see above): none.
+LOAD_AFTER = 0
+
+_work = 0           # numbers done by the twins so far, in this process
+_kernels = None     # the module tinyae.backend.numba_kernels, once loaded
 
 
 def _flat(*arrays):
     """The arrays as 1-D views when every one is C-contiguous float32/64 of one dtype, else None.
 
     The kernels take flat contiguous arrays; anything else (a transposed view, a
-    mixed dtype) is left to the NumPy twin, which handles every case.
+    mixed dtype) is left to the NumPy twin, which handles every case; so is
+    everything until the kernels are loaded (:data:`LOAD_AFTER`).
     """
+    global _work
+    if _kernels is None:
+        _work += arrays[0].size
+        if _work < LOAD_AFTER:
+            return None
     dtype = arrays[0].dtype
     for a in arrays:
         if a.dtype != dtype or dtype.kind != "f" or dtype.itemsize not in (4, 8) \
@@ -33,15 +66,23 @@ class NumbaOps(NumpyOps):
 
     name = "numba"
 
-    def __init__(self, kernels):
-        self.k = kernels
+    def __init__(self, load_kernels):
+        self._load_kernels = load_kernels    # imports Numba: called at the first kernel call
+
+    @property
+    def k(self):
+        """The module :mod:`tinyae.backend.numba_kernels`, imported on first use."""
+        global _kernels
+        if _kernels is None:
+            _kernels = self._load_kernels()
+        return _kernels
 
     def _unary(self, kernel, twin, x, *args):
         flat = _flat(x)
         if flat is None:
             return twin(x, *args)
         out = np.empty_like(x)
-        kernel(flat[0], *args, out.reshape(-1))
+        getattr(self.k, kernel)(flat[0], *args, out.reshape(-1))
         return out
 
     def _binary(self, kernel, twin, grad_out, saved, *args):
@@ -49,20 +90,20 @@ class NumbaOps(NumpyOps):
         if flat is None or grad_out.shape != saved.shape:
             return twin(grad_out, saved, *args)
         out = np.empty_like(saved)
-        kernel(flat[0], flat[1], *args, out.reshape(-1))
+        getattr(self.k, kernel)(flat[0], flat[1], *args, out.reshape(-1))
         return out
 
     def relu(self, z):
-        return self._unary(self.k.relu, NumpyOps.relu, z)
+        return self._unary("relu", NumpyOps.relu, z)
 
     def relu_backward(self, grad_out, z):
-        return self._binary(self.k.relu_backward, NumpyOps.relu_backward, grad_out, z)
+        return self._binary("relu_backward", NumpyOps.relu_backward, grad_out, z)
 
     def leaky_relu(self, z, alpha):
-        return self._unary(self.k.leaky_relu, NumpyOps.leaky_relu, z, alpha)
+        return self._unary("leaky_relu", NumpyOps.leaky_relu, z, alpha)
 
     def leaky_relu_backward(self, grad_out, z, alpha):
-        return self._binary(self.k.leaky_relu_backward, NumpyOps.leaky_relu_backward,
+        return self._binary("leaky_relu_backward", NumpyOps.leaky_relu_backward,
                             grad_out, z, alpha)
 
     def sigmoid(self, z):
@@ -74,10 +115,10 @@ class NumbaOps(NumpyOps):
         return e
 
     def sigmoid_backward(self, grad_out, a):
-        return self._binary(self.k.sigmoid_backward, NumpyOps.sigmoid_backward, grad_out, a)
+        return self._binary("sigmoid_backward", NumpyOps.sigmoid_backward, grad_out, a)
 
     def tanh_backward(self, grad_out, a):
-        return self._binary(self.k.tanh_backward, NumpyOps.tanh_backward, grad_out, a)
+        return self._binary("tanh_backward", NumpyOps.tanh_backward, grad_out, a)
 
     def mse(self, y_pred, y_true):
         flat = _flat(y_pred, y_true)
@@ -98,12 +139,14 @@ class NumbaOps(NumpyOps):
         return float(value), e
 
     def adam_update(self, param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_size,
-                    sqrt_c2):
+                    sqrt_c2, decay=1.0):
         flat = _flat(param, grad, m, v)
         if flat is None:
             return NumpyOps.adam_update(param, grad, m, v, tmp, beta1, beta2, eps,
-                                        weight_decay, step_size, sqrt_c2)
-        self.k.adam_update(*flat, beta1, beta2, eps, weight_decay, step_size, sqrt_c2)
+                                        weight_decay, step_size, sqrt_c2, decay)
+        parallel = PARALLEL and param.size >= PARALLEL_MIN_SIZE
+        kernel = self.k.adam_update_parallel if parallel else self.k.adam_update
+        kernel(*flat, beta1, beta2, eps, weight_decay, step_size, sqrt_c2, decay)
 
     def im2col(self, x, kernel_size, stride, padding):
         if _flat(x) is None:
@@ -112,7 +155,8 @@ class NumbaOps(NumpyOps):
         N, C, H, W = x.shape
         Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
         cols = np.empty((C, kh, kw, N, Ho, Wo), dtype=x.dtype)
-        self.k.im2col(x, kh, kw, sh, sw, ph, pw, cols)
+        kernel = self.k.im2col_parallel if PARALLEL else self.k.im2col
+        kernel(x, kh, kw, sh, sw, ph, pw, cols)
         return cols.reshape(C * kh * kw, N * Ho * Wo)
 
     def col2im(self, cols, x_shape, kernel_size, stride, padding, bias=None):
@@ -123,7 +167,8 @@ class NumbaOps(NumpyOps):
         Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
         out = np.empty(x_shape, dtype=cols.dtype)
         bias = np.zeros(C, dtype=cols.dtype) if bias is None else bias
-        self.k.col2im(cols.reshape(C, kh, kw, N, Ho, Wo), sh, sw, ph, pw, bias, out)
+        kernel = self.k.col2im_parallel if PARALLEL else self.k.col2im
+        kernel(cols.reshape(C, kh, kw, N, Ho, Wo), sh, sw, ph, pw, bias, out)
         return out
 
     def channels_first(self, x, sums=None):

@@ -153,14 +153,16 @@ class NumpyOps:
 
     @staticmethod
     def adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_size,
-                    sqrt_c2):
+                    sqrt_c2, decay=1.0):
         """One Adam step for one parameter, in place (``tmp`` is scratch of ``param``'s shape).
 
         With ``g = grad + weight_decay·θ``: ``m ← β1·m + (1 − β1)·g``,
-        ``v ← β2·v + (1 − β2)·g²``, ``θ ← θ − step_size · m / (√v / sqrt_c2 + ε)``,
+        ``v ← β2·v + (1 − β2)·g²``, ``θ ← decay·θ − step_size · m / (√v / sqrt_c2 + ε)``,
         where ``step_size = lr / (1 − β1ᵗ)`` and ``sqrt_c2 = √(1 − β2ᵗ)`` are the bias
-        corrections (see :class:`tinyae.optim.optimizers.Adam`). Every line updates an array in
-        place or writes into ``tmp``: no temporary array is allocated.
+        corrections (see :class:`tinyae.optim.optimizers.Adam`) and ``decay`` is AdamW's
+        ``1 − lr·λ`` (1: none). The step is computed as ``(step_size·sqrt_c2) · m /
+        (√v + ε·sqrt_c2)``, the same number with one pass fewer. Every line updates
+        an array in place or writes into ``tmp``: no temporary array is allocated.
         """
         g = grad + weight_decay * param if weight_decay else grad
         m *= beta1
@@ -170,11 +172,12 @@ class NumpyOps:
         np.multiply(g, g, out=tmp)
         tmp *= 1 - beta2
         v += tmp
-        np.sqrt(v, out=tmp)          # tmp <- √v̂ + ε, then the step  m / tmp · step_size
-        tmp *= 1 / sqrt_c2
-        tmp += eps
+        np.sqrt(v, out=tmp)          # tmp <- √v + ε·sqrt_c2, then the step
+        tmp += eps * sqrt_c2
         np.divide(m, tmp, out=tmp)
-        tmp *= step_size
+        tmp *= step_size * sqrt_c2
+        if decay != 1.0:
+            param *= decay
         param -= tmp
 
     @staticmethod

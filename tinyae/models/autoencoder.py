@@ -15,7 +15,6 @@ from ..nn.activations import Sigmoid, get_activation
 from ..nn.conv import Conv2D
 from ..nn.conv_transpose import ConvTranspose2D
 from ..nn.dense import Dense
-from ..nn.losses import get_loss
 from ..nn.module import Module, Sequential, as_rng, module_to_config
 from ..nn.normalization import BatchNorm1d, Dropout
 from ..nn.penalties import (
@@ -27,7 +26,13 @@ from ..nn.penalties import (
 )
 from ..nn.reshape import Flatten, Reshape
 from ..optim.loop import evaluate, fit
-from .common import _init_for, fuse_output, interpolate, run_in_eval  # noqa: F401 (lesson 4)
+from .common import (  # noqa: F401 (lesson 4)
+    _init_for,
+    fuse_output,
+    interpolate,
+    reconstruction_error,
+    run_in_eval,
+)
 
 
 class Autoencoder(Module):
@@ -279,7 +284,7 @@ class Autoencoder(Module):
                 g = layer.backward(g)
             for p in on_code:
                 g = g + p.backward()
-            self.encoder.backward(g)
+            self.encoder.backward(g, input_grad=False)  # x is data: no dL/dx to compute
             for p in on_weights:  # after backward, which overwrote every dW
                 for (_, _, dW), dOmega in zip(weights, p.backward()):
                     dW += dOmega
@@ -348,7 +353,7 @@ class Autoencoder(Module):
         """
         X = self.check_input(X)
         target = X if target is None else self.check_input(target)
-        return get_loss(loss).forward(self.reconstruct(X), target)
+        return reconstruction_error(self, X, target, loss)  # by chunks of 4096 rows
 
     def save(self, path):
         """Save architecture and weights to one ``.npz`` file (see :mod:`tinyae.data.modelfile`)."""

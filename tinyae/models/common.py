@@ -39,6 +39,21 @@ def run_in_eval(model, net, X, batch_size):
         model.train(was_training)
 
 
+def reconstruction_error(model, X, target, loss, batch_size=4096):
+    """Loss per sample of ``model.reconstruct(X)`` against ``target``, by chunks of rows.
+
+    The mean of the chunks' means, each weighted by its rows: the number one big
+    batch gives, without an (N, D) reconstruction and an (N, D) difference in memory
+    (for MNIST's 60,000 images, 190 MB each in float32).
+    """
+    loss = get_loss(loss)
+    total = 0.0
+    for i in range(0, len(X), batch_size):
+        x, t = X[i:i + batch_size], target[i:i + batch_size]
+        total += loss.forward(model.reconstruct(x), t) * len(x)
+    return total / len(X)
+
+
 def interpolate(model, x_a, x_b, steps=10):
     """Decoded images along the straight line from ``encode(x_a)`` to ``encode(x_b)``.
 

@@ -58,7 +58,7 @@ from ..nn.dense import Dense
 from ..nn.module import Module, Sequential, module_to_config
 from ..optim.loop import evaluate, fit
 from .classifier import Softmax, SoftmaxClassifier, SoftmaxCrossEntropy, softmax
-from .common import _init_for, fuse_output, run_in_eval
+from .common import _init_for, fuse_output, reconstruction_error, run_in_eval
 
 
 def _check_weight(value, name, allow_zero=True):
@@ -284,7 +284,7 @@ class SupervisedAutoencoder(Module):
             for _, _, grad in self.decoder.named_parameters():
                 grad[...] = 0
         if backward:
-            self.encoder.backward(dz)
+            self.encoder.backward(dz, input_grad=False)  # x is data: no dJ/dx to compute
         self.terms = terms
         value = self.alpha * terms["classification"]
         if self.beta:
@@ -393,11 +393,10 @@ class SupervisedAutoencoder(Module):
 
     def reconstruction_error(self, X, target=None, loss="mse"):
         """Reconstruction loss per row of ``reconstruct(X)`` against ``target`` (default X)."""
-        from ..nn.losses import get_loss
 
         X = self.check_input(X)
         target = X if target is None else self.check_input(target)
-        return get_loss(loss).forward(self.reconstruct(X), target)
+        return reconstruction_error(self, X, target, loss)  # by chunks of 4096 rows
 
     @property
     def code_size(self):

@@ -43,10 +43,9 @@ from ..errors import ShapeError
 from ..nn.activations import get_activation
 from ..nn.dense import Dense
 from ..nn.kl import GaussianKL
-from ..nn.losses import get_loss
 from ..nn.module import Module, Sequential, module_from_config, module_to_config
 from ..optim.loop import evaluate, fit
-from .common import _init_for, fuse_output, interpolate, run_in_eval
+from .common import _init_for, fuse_output, interpolate, reconstruction_error, run_in_eval
 
 
 def _as_seed(seed):
@@ -257,7 +256,7 @@ class VariationalAutoencoder(Module):
         """Loss per image of ``reconstruct(X)`` (decoded means) against ``target`` (default X)."""
         X = self.check_input(X)
         target = X if target is None else self.check_input(target)
-        return get_loss(loss).forward(self.reconstruct(X), target)
+        return reconstruction_error(self, X, target, loss)  # by chunks of 4096 rows
 
     def save(self, path):
         """Save architecture and weights to one ``.npz`` file (see :mod:`tinyae.data.modelfile`)."""

@@ -227,6 +227,8 @@ class Conv2D(Module):
     :class:`ConvTranspose2D` computes forward.
     """
 
+    can_skip_input_grad = True  # backward(grad_out, input_grad=False)
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  init="he", seed=0, dtype=np.float64):
         super().__init__()
@@ -270,13 +272,20 @@ class Conv2D(Module):
         self.cache = (cols, x.shape)
         return backend.to_images(Y, N, Ho, Wo, bias=self.params["b"])  # (N, Cout, Ho, Wo)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, input_grad=True):
+        """``dW``, ``db`` into ``grads``; returns ``dx``, or None with ``input_grad=False``.
+
+        The first layer of a network needs no ``dx``: skipping it saves a product and
+        the col2im scatter onto the largest images of the network.
+        """
         cols, x_shape = self._cached()
         N, (_, Ho, Wo) = x_shape[0], self.output_shape(x_shape[1:])
         dy = _check_grad(self, grad_out, (N, self.out_channels, Ho, Wo), self.dtype)
         dY = backend.channels_first(dy, sums=self.grads["b"])           # (Cout, N·Ho·Wo)
         W2 = self.params["W"].reshape(self.out_channels, -1)
         backend.matmul(dY, cols.T, out=self.grads["W"].reshape(W2.shape))
+        if not input_grad:
+            return None
         dcols = backend.matmul(W2.T, dY)                                # (C·kh·kw, N·Ho·Wo)
         return backend.col2im(dcols, x_shape, self.kernel_size, self.stride, self.padding)
 

@@ -120,7 +120,8 @@ class ConvTranspose2D(Conv2D):
         self.cache = (X, x.shape, y_shape)
         return y
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, input_grad=True):
+        """``dW``, ``db`` into ``grads``; returns ``dx``, or None with ``input_grad=False``."""
         X, x_shape, y_shape = self._cached()
         dy = _check_grad(self, grad_out, y_shape, self.dtype)
         # (Cout·kh·kw, N·H·W)
@@ -128,6 +129,8 @@ class ConvTranspose2D(Conv2D):
         W2 = self.params["W"].reshape(self.in_channels, -1)
         backend.matmul(X, dcols.T, out=self.grads["W"].reshape(W2.shape))
         np.sum(dy, axis=(0, 2, 3), out=self.grads["b"])
+        if not input_grad:
+            return None
         dX = backend.matmul(W2, dcols)                                  # (C, N·H·W)
         N, _, H, W = x_shape
         return backend.to_images(dX, N, H, W)

@@ -71,6 +71,8 @@ class Dense(Module):
     - $dx = dy\, W^\top$, shape (N, n_in).
     """
 
+    can_skip_input_grad = True  # backward(grad_out, input_grad=False)
+
     def __init__(self, n_in, n_out, init="he", seed=0, dtype=np.float64):
         super().__init__()
         for name, value in (("n_in", n_in), ("n_out", n_out)):

@@ -161,8 +161,20 @@ class Sequential(Module):
             x = layer.forward(x)
         return x
 
-    def backward(self, grad_out):
-        for layer in reversed(self.layers):
+    def backward(self, grad_out, input_grad=True):
+        """``dL/dx`` from ``dL/d(output)``; every layer's ``grads`` filled on the way.
+
+        With ``input_grad=False`` (the input is data: nothing before it is trained)
+        the first layer with parameters fills its ``grads`` and, if it can (``Dense``,
+        ``Conv2D``, ``ConvTranspose2D``), skips ``dL/dx``, the largest product of its
+        backward pass, and None is returned (PyTorch skips the same work for an input
+        that does not require a gradient).
+        """
+        first = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+        for i in reversed(range(len(self.layers))):
+            layer = self.layers[i]
+            if i == first and not input_grad and getattr(layer, "can_skip_input_grad", False):
+                return layer.backward(grad_out, input_grad=False)
             grad_out = layer.backward(grad_out)
         return grad_out
 

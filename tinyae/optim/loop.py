@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validate import trusted_inputs
 from ..data.datasets import add_noise
 from ..errors import DivergenceError, NotFiniteError
 from ..nn.losses import get_loss
@@ -297,8 +298,9 @@ def fit(model, X, loss="mse", optimizer=None, epochs=10, batch_size=64, validati
             x = X[idx]
             target = x if y is None else y[idx]
             x_in = x if noise is None else add_noise(x, noise[0], noise[1], seed=rng)
-            try:
-                value = model.loss_and_backward(x_in, target, loss_fn)
+            try:  # X was checked above: after the first batch, the layers skip their checks
+                with trusted_inputs(epoch > first or batch > 0):
+                    value = model.loss_and_backward(x_in, target, loss_fn)
             except NotFiniteError:  # X was checked, so an activation overflowed
                 value = np.nan
             _stop_if_diverged(value, model, epoch, batch, optimizer)

@@ -224,9 +224,14 @@ class AdamW(Adam):
         self.decoupled_weight_decay, self.decay = float(weight_decay), decay
 
     def update(self, param, grad, state):
-        if self.decay == "all" or param.ndim >= 2:
-            param *= 1 - self.lr * self.decoupled_weight_decay
-        super().update(param, grad, state)
+        # θ ← (1 − lr·λ)·θ, then Adam's step on the plain gradient (self.weight_decay is 0):
+        # backend.adam_update multiplies θ by `decay` as it subtracts the step, one pass
+        decayed = self.decay == "all" or param.ndim >= 2
+        backend.adam_update(param, grad, state["m"], state["v"], state["tmp"],
+                            self.beta1, self.beta2, self.eps, self.weight_decay,
+                            step_size=self.lr / (1 - self.beta1 ** self.t),
+                            sqrt_c2=math.sqrt(1 - self.beta2 ** self.t),
+                            decay=1 - self.lr * self.decoupled_weight_decay if decayed else 1.0)
 
     def config(self):
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,

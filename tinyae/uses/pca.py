@@ -1,4 +1,4 @@
-r"""PCA with NumPy's SVD: the linear baseline every autoencoder is compared with.
+r"""PCA: the linear baseline every autoencoder is compared with.
 
 Centre the data by its mean $μ$ and take the thin SVD $X - μ = U S V^\top$.
 The first $K$ rows of $V^\top$ ($V_K$, shape (K, D)) are the principal
@@ -16,6 +16,14 @@ autoencoder is worth its nonlinearities only when it beats this error.
 The error left over is the energy of the discarded directions:
 
 $$\sum_n \lVert x_n - \hat x_n \rVert^2 = \sum_{k > K} s_k^2$$
+
+How it is computed: $V$ and $S$ need not come from the SVD of the (N, D) data itself.
+$(X - μ)^\top (X - μ) = V S^2 V^\top$, so the eigenvectors of that (D, D) scatter
+matrix are $V$ and its eigenvalues are $s_k^2$. :meth:`PCA.fit` builds the scatter
+matrix a few thousand rows at a time (in float64) and takes its eigendecomposition:
+for MNIST (60,000 × 784) that is a 784 × 784 problem, with no centred copy of the
+data and no $U$ (the full SVD of $X - μ$ held both, 1.5 GB for MNIST).
+``tests/test_pca.py`` checks it against ``np.linalg.svd``.
 """
 
 import numpy as np
@@ -23,9 +31,11 @@ import numpy as np
 from .._validate import check_array
 from ..errors import NotFittedError, ShapeError
 
+_CHUNK = 4096  # rows centred at a time while the scatter matrix is built
+
 
 class PCA:
-    r"""Principal component analysis by singular value decomposition.
+    r"""Principal component analysis, from the eigendecomposition of the (D, D) scatter matrix.
 
     Parameters
     ----------
@@ -73,8 +83,14 @@ class PCA:
                 f"PCA.fit: n_components={K} must be at most min(N, D) = {min(N, D)} "
                 f"for X of shape {X.shape}"
             )
-        self.mean_ = X.mean(axis=0)
-        _, S, Vt = np.linalg.svd(X - self.mean_, full_matrices=False)
+        mean = X.mean(axis=0, dtype=np.float64)
+        scatter = np.zeros((D, D))                 # Σ_n (x_n − μ)ᵀ(x_n − μ), float64
+        for start in range(0, N, _CHUNK):
+            centred = X[start:start + _CHUNK] - mean
+            scatter += centred.T @ centred
+        eigenvalues, V = np.linalg.eigh(scatter)   # ascending; scatter = V·diag(s²)·Vᵀ
+        S = np.sqrt(np.maximum(eigenvalues[::-1], 0))[:min(N, D)]
+        Vt = V[:, ::-1].T[:min(N, D)]
         # The sign of a singular vector is arbitrary; make each row's largest entry
         # positive so the same data always give the same components.
         signs = np.sign(Vt[np.arange(len(Vt)), np.abs(Vt).argmax(axis=1)])
@@ -82,10 +98,11 @@ class PCA:
         variance = S**2 / max(N - 1, 1)
         total = variance.sum()
         ratio = variance / total if total > 0 else np.zeros_like(variance)
-        self.components_ = Vt[:K]
-        self.singular_values_ = S[:K]
-        self.explained_variance_ = variance[:K]
-        self.explained_variance_ratio_ = ratio[:K]
+        self.mean_ = mean.astype(X.dtype)
+        self.components_ = Vt[:K].astype(X.dtype)
+        self.singular_values_ = S[:K].astype(X.dtype)
+        self.explained_variance_ = variance[:K].astype(X.dtype)
+        self.explained_variance_ratio_ = ratio[:K].astype(X.dtype)
         return self
 
     def _check_fitted(self, who):
@@ -115,8 +132,12 @@ class PCA:
         $(N - 1)/N$ times the sum of the discarded covariance eigenvalues.
         """
         X = check_array(X, "PCA.reconstruction_error", ndim=2)
-        residual = X - self.reconstruct(X)
-        return float(np.einsum("nd,nd->", residual, residual) / len(X))
+        total = 0.0
+        for start in range(0, len(X), _CHUNK):     # a few thousand rows at a time: no
+            x = X[start:start + _CHUNK]            # (N, D) temporaries for a big data set
+            residual = x - self.reconstruct(x)
+            total += float(np.einsum("nd,nd->", residual, residual))
+        return total / len(X)
 
     def __repr__(self):
         fitted = f", D={len(self.mean_)}" if self.mean_ is not None else ", not fitted"
