@@ -35,10 +35,8 @@ from .. import backend
 from .._validate import as_float_dtype, check_array
 from ..backend import numpy_ops
 from ..errors import ShapeError
+from .dense import draw_weights
 from .module import Module, as_rng
-
-INITS = ("he", "glorot", "lecun", "normal", "zeros")
-
 
 # ----- sizes and arguments ---------------------------------------------------------------
 
@@ -87,28 +85,8 @@ def conv_transpose_output_size(size, kernel, stride=1, padding=0, output_padding
 
 
 def init_kernel(shape, fan_in, fan_out, init, rng, dtype):
-    r"""Draw a kernel of ``shape``, scaled by the number of terms each output sums.
-
-    The same schemes as :func:`tinyae.nn.dense.init_weights`, with the fans of a
-    convolution: ``"he"`` $\mathcal{N}(0, 2/\text{fan}_\text{in})$; ``"glorot"``
-    $\mathcal{U}(-l, l)$ with $l = \sqrt{6/(\text{fan}_\text{in} + \text{fan}_\text{out})}$;
-    ``"lecun"`` $\mathcal{N}(0, 1/\text{fan}_\text{in})$; ``"normal"`` $\mathcal{N}(0, 0.01^2)$;
-    ``"zeros"``.
-    """
-    if init == "he":
-        W = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
-    elif init == "glorot":
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        W = rng.uniform(-limit, limit, size=shape)
-    elif init == "lecun":
-        W = rng.standard_normal(shape) * np.sqrt(1.0 / fan_in)
-    elif init == "normal":
-        W = rng.standard_normal(shape) * 0.01
-    elif init == "zeros":
-        W = np.zeros(shape)
-    else:
-        raise ValueError(f"unknown init {init!r}; expected one of {list(INITS)}")
-    return W.astype(dtype)
+    """A kernel of ``shape``, drawn as :func:`tinyae.nn.dense.draw_weights` draws weights."""
+    return draw_weights(shape, fan_in, fan_out, init, rng, dtype)
 
 
 def _check_images(x, who, channels=None, dtype=None):

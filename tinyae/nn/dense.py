@@ -24,17 +24,26 @@ def init_weights(n_in, n_out, init, rng, dtype):
     2010). ``"lecun"``: $\mathcal{N}(0, 1/n_\text{in})$. ``"normal"``: $\mathcal{N}(0, 0.01^2)$.
     ``"zeros"``: all zero (breaks symmetry never: for demos).
     """
+    return draw_weights((n_in, n_out), n_in, n_out, init, rng, dtype)
+
+
+def draw_weights(shape, fan_in, fan_out, init, rng, dtype):
+    """Draw weights of any ``shape`` by the scheme ``init``, scaled by the fans.
+
+    The schemes of :func:`init_weights`, with ``fan_in`` (terms each output sums) and
+    ``fan_out`` in place of ``n_in`` and ``n_out``; a convolution passes its own fans.
+    """
     if init == "he":
-        W = rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
+        W = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
     elif init == "glorot":
-        limit = np.sqrt(6.0 / (n_in + n_out))
-        W = rng.uniform(-limit, limit, size=(n_in, n_out))
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        W = rng.uniform(-limit, limit, size=shape)
     elif init == "lecun":
-        W = rng.standard_normal((n_in, n_out)) * np.sqrt(1.0 / n_in)
+        W = rng.standard_normal(shape) * np.sqrt(1.0 / fan_in)
     elif init == "normal":
-        W = rng.standard_normal((n_in, n_out)) * 0.01
+        W = rng.standard_normal(shape) * 0.01
     elif init == "zeros":
-        W = np.zeros((n_in, n_out))
+        W = np.zeros(shape)
     else:
         raise ValueError(f"unknown init {init!r}; expected one of {list(INITS)}")
     return W.astype(dtype)
