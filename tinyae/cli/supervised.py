@@ -92,7 +92,8 @@ def train_supervised(args, X_train, y_train, X_test, y_test, shape, name, out):
     X_show = X_test[:10]
     plots.plot_reconstructions(X_show, [model.reconstruct(X_show)], image_shape=shape,
                                path=out / "reconstructions.png",
-                               row_labels=("original", "supervised AE"))
+                               row_labels=("original", "supervised AE"),
+                               title="ten test images and their reconstructions")
     plots.plot_loss_curves(history, path=out / "loss.png",
                            title=f"{args.loss} + {alpha:g}·cross-entropy per image")
     plots.plot_codes(model.encode(X_test), y_test, path=out / "codes.png",

@@ -273,7 +273,9 @@ def cmd_train(args):
         labels = ("original", f"PCA-{args.code}", "autoencoder") if pca is not None \
             else ("original", "autoencoder")
         plots.plot_reconstructions(X_show, shown, image_shape=shape,
-                                   path=out / "reconstructions.png", row_labels=labels)
+                                   path=out / "reconstructions.png", row_labels=labels,
+                                   title=f"ten test images and their reconstructions "
+                                   f"(code size {args.code})")
     else:
         say(f"no image pictures: rows of {X_train.shape[1]} values are not square images")
     title = "−ELBO per image" if variational else f"{args.loss} loss per image"
@@ -295,7 +297,8 @@ def cmd_train(args):
         if args.noise:
             plots.plot_reconstructions(
                 X_show, [X_noisy[:10], rows(model.reconstruct(X_noisy[:10]))], image_shape=shape,
-                path=out / "denoising.png", row_labels=("clean", "noisy", "denoised"))
+                path=out / "denoising.png", row_labels=("clean", "noisy", "denoised"),
+                title=f"denoising: {args.noise[0]} noise at {args.noise[1]:g}")
 
     print(f"\nsquared error per image      train    test   ({history.epochs} epochs, "
           f"{seconds:.1f} s)")
