@@ -285,7 +285,8 @@ for _ in range(2):
     m = VariationalAutoencoder.deep([64, 16, 2], seed=3)
     history_run = m.fit(X_train[:300], epochs=3, batch_size=50, seed=1, verbose=0)
     runs.append(history_run.train_loss)
-print(f"two runs: {runs[0]} and {runs[1]}")
+for i, losses in enumerate(runs, 1):
+    print(f"run {i}, −ELBO per epoch: " + ", ".join(f"{v:.15f}" for v in losses))
 assert runs[0] == runs[1]
 
 # %% [markdown]
