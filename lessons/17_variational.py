@@ -181,7 +181,7 @@ assert kl_curve[-1] < 0.5 * recon_curve[-1]     # and stays the smaller part
 # {numref}`fig-17-elbo` draws the curves, each part of −ELBO on its own scale.
 
 # %% mystnb={"figure": {"caption": "Training a VAE on the digits. Left: the ELBO per image on the training and the test digits. Middle and right: the two parts of −ELBO on the training digits, the reconstruction term (binary cross-entropy) and the KL term, each on its own axis.", "name": "fig-17-elbo"}}
-fig = Figure(figsize=(8.8, 3.4), layout="constrained")
+fig = Figure(figsize=(8.6, 3.4), layout="constrained")
 ax1, ax2, ax3 = fig.subplots(1, 3)
 epochs = np.arange(1, len(elbo) + 1)
 ax1.plot(epochs, elbo, label="train")

@@ -184,7 +184,7 @@ COLORS = dict(zip(variants, ["black", "tab:blue", "tab:cyan", "tab:orange", "tab
                              "tab:purple"]))
 curves = np.concatenate([np.r_[run["train"], run["test"]] for run in runs.values()])
 low, high = curves.min() / 1.15, curves.max() * 1.15   # the range of the data
-fig = Figure(figsize=(8.8, 6.2), layout="constrained")
+fig = Figure(figsize=(8.6, 6.2), layout="constrained")
 axes = fig.subplots(2, 3, sharex=True, sharey=True).ravel()
 for ax, (name, run) in zip(axes, runs.items()):
     epochs = np.arange(1, len(run["test"]) + 1)

@@ -159,7 +159,7 @@ assert np.array_equal((W2 @ cols).reshape(2, 2), y[0, 0])
 
 def draw_im2col(path):
     """The 3x3 image with two of its 2x2 patches, and the patches as columns of cols."""
-    fig = Figure(figsize=(8.8, 3.6), layout="constrained")
+    fig = Figure(figsize=(8.6, 3.6), layout="constrained")
     ax_img, ax_cols, ax_y = fig.subplots(1, 3, width_ratios=[3, 4, 4])
     colours = {0: "tab:red", 3: "tab:blue"}
     ax_img.imshow(x[0, 0], cmap="Greys", vmin=0, vmax=25)
@@ -323,7 +323,7 @@ print("Conv2D.backward(dy) == A.T @ dy == ConvTranspose2D(same W).forward(dy): T
 # {numref}`fig-19-conv-matrix` shows $A$ and $A^\top$.
 
 # %% mystnb={"figure": {"caption": "The convolution Conv2D(1 → 1, 3×3, stride 2, padding 1) on 5×5 images as a 9 × 25 matrix A (left), and its transpose (right): the input gradient of the convolution, and the forward map of ConvTranspose2D with the same kernel.", "name": "fig-19-conv-matrix"}}
-fig = Figure(figsize=(8.8, 4.2), layout="constrained")
+fig = Figure(figsize=(8.6, 4.2), layout="constrained")
 ax_a, ax_t = fig.subplots(1, 2, width_ratios=[25, 9])
 lim = np.abs(A).max()
 ax_a.imshow(A, cmap="RdBu_r", vmin=-lim, vmax=lim)
@@ -586,7 +586,7 @@ assert change["conv"] < 0.5 and change["dense"] > change["conv"]
 # {numref}`fig-19-feature-maps` the feature maps.
 
 # %% mystnb={"figure": {"caption": "The 16 first-layer kernels (3×3) of the convolutional autoencoder at initialisation (left) and after training (right), each pair on its own colour scale (red positive, blue negative).", "name": "fig-19-filters-conv"}}
-fig = Figure(figsize=(8.8, 4.6), layout="constrained")
+fig = Figure(figsize=(8.6, 4.6), layout="constrained")
 panels = fig.subfigures(1, 2, wspace=0.06)
 for panel, K, when in zip(panels, (kernels_0, kernels), ("initial", "trained")):
     axes = panel.subplots(4, 4)

@@ -210,7 +210,7 @@ for name, Z in codes.items():
                                                     epochs=30, optimizer=ta.Adam(1e-2))
     separable[name] = probe.score((Z - mean) / std, y_test)
 
-fig = Figure(figsize=(8.8, 4.4), layout="constrained")
+fig = Figure(figsize=(8.6, 4.4), layout="constrained")
 axes = fig.subplots(1, 2)
 tab10 = colormaps["tab10"]
 for ax, (name, Z) in zip(axes, codes.items()):
