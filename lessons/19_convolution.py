@@ -519,7 +519,7 @@ print(f"The convolutional model's test error is {ratio:.2f} times the dense mode
       "epoch.")
 if not FAST:   # close, either way round: 0.85 to 1.16 across seeds and epoch counts
     assert 0.7 < ratio < 1.4
-assert conv_r["epoch"] > 2 * dense_r["epoch"]                     # and slower in NumPy
+assert conv_r["epoch"] > 5 * dense_r["epoch"]                     # and slower in NumPy
 
 # %% [markdown]
 # {numref}`fig-19-loss-curves` follows both models epoch by epoch.
@@ -550,7 +550,7 @@ plots.save_figure(fig, FIGURES / "19_loss_curves.png", dpi=100)
 # printed above): with the same code size and about the same number of parameters,
 # neither wins by much, and which is ahead can change with the seed and the number of
 # epochs (exercise 4). The convolutional model does several times more arithmetic per
-# image and, in NumPy, takes several times longer per epoch: the im2col
+# image and, in NumPy, takes many times longer per epoch: the im2col
 # copies and the many small matrix products cost more than the arithmetic. Locality and
 # weight sharing pay off when images are large, which 8×8 is not: a 3×3 kernel already
 # covers a seventh of the image (section 6 counts what happens at 28×28).
@@ -709,7 +709,7 @@ def conv_autoencoder_28(code, seed=0):
 
 
 if have_mnist:
-    n_train, n_test, mnist_epochs = (1_000, 500, 1) if FAST else (12_000, 2_000, 6)
+    n_train, n_test, mnist_epochs = (1_000, 500, 2) if FAST else (12_000, 2_000, 6)
     M_train, M_test = mnist_train[:n_train], mnist_test[:n_test]
     mnist_conv = conv_autoencoder_28(32)
     mnist_conv_hist = train_conv(mnist_conv, M_train.reshape(-1, 1, 28, 28),
@@ -759,8 +759,8 @@ if have_mnist:
 # - Every layer (`Conv2D`, `ConvTranspose2D`, `MaxPool2D`, `Upsample2D`, `Flatten`,
 #   `Reshape`) and a whole convolutional autoencoder pass the float64 gradient check.
 # - On 8×8 digits a convolutional autoencoder matches a dense one of the same size, at
-#   several times the arithmetic and time; on larger images its parameter count stays
-#   small where the dense model's grows with the number of pixels.
+#   several times the arithmetic and many times the time; on larger images its parameter
+#   count stays small where the dense model's grows with the number of pixels.
 #
 # ## Exercises
 #
