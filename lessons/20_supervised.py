@@ -103,8 +103,9 @@ def gradient_check(model, x, y):
 
 for y_small in (np.array([2, -1, -1, 0, -1]), np.full(5, -1)):
     err = gradient_check(small, x_small, y_small)
-    print(f"labels {y_small}: classification term {small.terms['classification']:.4f}, "
-          f"largest relative gradient error {err:.1e}")
+    term = small.terms["classification"]
+    print(f"labels {y_small}: classification term {term:.4f},\n"
+          f"  largest relative gradient error {err:.1e}")
     assert err < THRESHOLD
 assert small.terms["classification"] == 0.0  # no labeled row: 0, not NaN
 
