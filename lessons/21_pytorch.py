@@ -424,7 +424,7 @@ for epoch in range(DDP_EPOCHS):
         opt.step()
 single_gap = np.max(np.abs(flat(logits_net.parameters()).numpy() - r0["weights"]))
 print("largest difference between DDP's weights and one process on the combined "
-      f"batches: {single_gap:.1e}")
+      f"batches:\n{single_gap:.1e}")
 assert single_gap < 1e-10
 
 # %% [markdown]
