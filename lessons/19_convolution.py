@@ -730,7 +730,7 @@ if have_mnist:
     assert mnist_conv_hist["train"][-1] < mnist_conv_hist["train"][0]
 
 # %% [markdown]
-# {numref}`fig-19-mnist` shows ten MNIST test digits through both models.
+# The figure below shows ten MNIST test digits through both models.
 
 # %% mystnb={"figure": {"caption": "Ten MNIST test digits (top) and their reconstructions by the dense and the convolutional autoencoder, code size 32.", "name": "fig-19-mnist"}}
 if have_mnist:
