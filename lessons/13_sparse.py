@@ -171,7 +171,7 @@ assert err_sparse > err_dense             # sparsity costs reconstruction
 # {numref}`fig-13-activations` shows how often each unit fires.
 
 # %% mystnb={"figure": {"caption": "Left: the code activations of every test image and unit, plain and sparse autoencoder (log counts). Right: the mean activation of each unit of the sparse code, sorted, against the target ρ.", "name": "fig-13-activations"}}
-fig = Figure(figsize=(8.8, 3.8), layout="constrained")
+fig = Figure(figsize=(8.6, 3.8), layout="constrained")
 ax1, ax2 = fig.subplots(1, 2)
 bins = np.linspace(0, 1, 41)
 ax1.hist(H_dense.ravel(), bins=bins, alpha=0.6, label="plain")

@@ -69,7 +69,7 @@ ae2 = train_ae([64, 128, 2])
 pca2 = PCA(2).fit(X_train)
 Z_train, Z_test = ae2.encode(X_train), ae2.encode(X_test)
 
-fig = Figure(figsize=(8.8, 4.2), layout="constrained")
+fig = Figure(figsize=(8.6, 4.2), layout="constrained")
 tab10 = colormaps["tab10"]
 panels = [("PCA, 2 components", pca2.transform(X_test)),
           ("autoencoder, 2-D code", Z_test)]

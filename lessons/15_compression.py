@@ -101,8 +101,8 @@ with tempfile.TemporaryDirectory() as tmp:
 print(f"{codes.n_images} test digits, K = 16, 8 bits: reported {codes.nbytes} bytes, "
       f"written {written}, file size {on_disk}")
 print(f"  = {codes.nbytes / codes.n_images:.2f} bytes per image "
-      f"(16 code bytes + {(16 + 8 * 16) / codes.n_images:.2f} of header and ranges), "
-      f"ratio {64 * codes.n_images / codes.nbytes:.2f}x, "
+      f"(16 code bytes + {(16 + 8 * 16) / codes.n_images:.2f} of header and ranges),\n"
+      f"  ratio {64 * codes.n_images / codes.nbytes:.2f}x, "
       f"PSNR {psnr(X_test, X_back):.2f} dB")
 assert codes.nbytes == written == on_disk
 
@@ -164,12 +164,17 @@ plots.save_figure(fig, FIGURES / "15_rate_distortion.png", dpi=100)
 
 # %%
 wins = [(k, b) for k, b, o, t in rows if o["psnr"] > t["psnr"]]
-print(f"the autoencoder has the higher PSNR in {len(wins)} of {len(rows)} settings: "
-      f"{wins}")
+print(f"The autoencoder has the higher PSNR in {len(wins)} of {len(rows)} settings "
+      "(K, bits):\n" + ", ".join(f"({k}, {b})" for k, b in wins))
 for k, b, o, t in rows:
     if k <= 16 and b >= 4:
         # small codes, 4 or 8 bits: a clear win
         assert o["psnr"] > t["psnr"] + 1.0, (k, b)
+    if k == 32 and b >= 4:
+        # 32 numbers: PCA catches up (within 0.5 dB) or passes it
+        assert t["psnr"] > o["psnr"] - 0.5, (k, b)
+if 32 in CODE_SIZES:   # all four code sizes: at 2 bits neither method is always ahead
+    assert len({o["psnr"] > t["psnr"] for k, b, o, t in rows if b == 2}) == 2
 by_bits = {(k, b): o["psnr"] for k, b, o, t in rows}
 for k in CODE_SIZES:
     assert by_bits[k, 8] - by_bits[k, 4] < 1.0   # 4 bits per number lose under 1 dB
@@ -184,13 +189,13 @@ for k in CODE_SIZES:
 # %% [markdown]
 # Read the table with the byte budget in mind. With small codes (4 to 16 numbers) at 8
 # or 4 bits per number, the autoencoder draws clearly better digits than PCA in the same
-# bytes: a nonlinear decoder gets more out of few numbers. With 32 numbers PCA catches
-# up or passes it (lesson 8: with a large code, the exact linear optimum is hard to
-# beat), and at 2 bits per number the coarse levels throw away much of what the decoder
-# would use, so neither method is reliably ahead. Dropping from 8 to 4 bits per number
-# costs less than 1 dB everywhere; 2 bits cost much more. The curves also say how to
-# spend a budget: in the same bytes, twice as many numbers at 4 bits beat half as many
-# at 8 bits (checked above when both code sizes were trained).
+# bytes: a nonlinear decoder gets more out of few numbers. With the largest code, 32
+# numbers, PCA catches up or passes it (lesson 8: with a large code, the exact linear
+# optimum is hard to beat), and at 2 bits per number the coarse levels throw away much
+# of what the decoder would use, so neither method is reliably ahead. Dropping from 8 to
+# 4 bits per number costs less than 1 dB everywhere; 2 bits cost much more. The curves
+# also say how to spend a budget: in the same bytes, twice as many numbers at 4 bits
+# beat half as many at 8 bits (checked above when both code sizes were trained).
 # {numref}`fig-15-reconstructions` shows what the bytes buy.
 
 # %% mystnb={"figure": {"caption": "Ten test digits and their reconstructions after compression with a 16-number code: the autoencoder at 8 bits per number, PCA at 8 bits, and the autoencoder at 2 bits (bytes per image in the table above).", "name": "fig-15-reconstructions"}}

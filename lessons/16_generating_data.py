@@ -192,7 +192,7 @@ for name, make in generators.items():
     fidelity[name] = float(np.mean(reference.predict(X_new) == y_new))
     print(f"{name:>14}: {len(X_new)} images, the reference agrees with their label for "
           f"{fidelity[name]:.0%}")
-assert min(fidelity.values()) > 0.5  # most keep their label
+assert 0.5 < min(fidelity.values()) < 1  # most keep their label, not all
 
 # %% [markdown]
 # Most generated images carry the right label in the reference classifier's eyes, but
@@ -256,15 +256,20 @@ plots.save_figure(fig, FIGURES / "16_augmentation_effect.png", dpi=100)
 
 # %%
 
-assert all(abs(m) < 0.1 for m, _, _ in effects.values())  # small effects, either way
 helped = [n for n, e in effects.items() if e[2] == "helped"]
-print("augmentations that helped by more than two standard errors: " +
-      (", ".join(helped) if helped else "none"))
+hurt = [n for n, e in effects.items() if e[2] == "hurt"]
+print("Augmentations that helped by more than two standard errors: "
+      f"{', '.join(helped) or 'none'};\n"
+      f"that hurt by more than two: {', '.join(hurt) or 'none'}.")
+# every change within 2 points (a short test run, with 2 draws: within 10)
+assert all(abs(m) < (0.1 if FAST else 0.02) for m, _, _ in effects.values())
+if not FAST:
+    assert not helped
 
 # %% [markdown]
-# Read the verdict column of your run. On the 8×8 digits with 10 labels per class the
-# changes are within a point or two, and in our runs none was a clear gain (a few were
-# small losses; the measured numbers are in `lessons/README.md`). Generated images are
+# On the 8×8 digits with 10 labels per class every change is within two points, none
+# is a clear gain, and some are small losses (the verdicts above,
+# {numref}`fig-16-augmentation-effect`). Generated images are
 # only as varied as the decoder can draw, they are blurrier than real digits, and some
 # carry a wrong label; a linear classifier on pixels gains little from them. Pixel
 # noise, the simplest augmentation of all, is an honest baseline that the learned

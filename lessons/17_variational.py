@@ -181,7 +181,7 @@ assert kl_curve[-1] < 0.5 * recon_curve[-1]     # and stays the smaller part
 # {numref}`fig-17-elbo` draws the curves, each part of −ELBO on its own scale.
 
 # %% mystnb={"figure": {"caption": "Training a VAE on the digits. Left: the ELBO per image on the training and the test digits. Middle and right: the two parts of −ELBO on the training digits, the reconstruction term (binary cross-entropy) and the KL term, each on its own axis.", "name": "fig-17-elbo"}}
-fig = Figure(figsize=(8.8, 3.4), layout="constrained")
+fig = Figure(figsize=(8.6, 3.4), layout="constrained")
 ax1, ax2, ax3 = fig.subplots(1, 3)
 epochs = np.arange(1, len(elbo) + 1)
 ax1.plot(epochs, elbo, label="train")
@@ -285,7 +285,8 @@ for _ in range(2):
     m = VariationalAutoencoder.deep([64, 16, 2], seed=3)
     history_run = m.fit(X_train[:300], epochs=3, batch_size=50, seed=1, verbose=0)
     runs.append(history_run.train_loss)
-print(f"two runs: {runs[0]} and {runs[1]}")
+for i, losses in enumerate(runs, 1):
+    print(f"run {i}, −ELBO per epoch: " + ", ".join(f"{v:.15f}" for v in losses))
 assert runs[0] == runs[1]
 
 # %% [markdown]

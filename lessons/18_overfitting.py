@@ -52,7 +52,7 @@ X, _ = ta.load_digits()
 pool, X_test = ta.train_test_split(X, test_size=0.5, seed=SEED)
 X_train, X_val = pool[:200], pool[200:500]
 print(f"{len(X_train)} training digits, {len(X_val)} for validation (early stopping "
-      f"only), {len(X_test)} test digits; {EPOCHS} epochs per run")
+      f"only),\n{len(X_test)} test digits; {EPOCHS} epochs per run")
 
 # %% [markdown]
 # ## 1. A model that can overfit, and an honest training curve
@@ -164,8 +164,8 @@ n = len(stopped["test"])
 assert np.array_equal(stopped["test"], nothing["test"][:n])
 best_epoch = int(np.argmin(stopped["history"].val_loss))      # the weights it restored
 restored_test = stopped["model"].evaluate(X_test)
-print(f"stopped after {n} epochs; best validation error at epoch {best_epoch + 1}; the "
-      f"restored model's test error {restored_test:.4f}, that epoch's "
+print(f"stopped after {n} epochs; best validation error at epoch {best_epoch + 1};\n"
+      f"the restored model's test error {restored_test:.4f}, that epoch's "
       f"{stopped['test'][best_epoch]:.4f}")
 assert np.isclose(restored_test, stopped["test"][best_epoch], rtol=1e-12)
 stopped["final"] = (stopped["model"].evaluate(X_train), restored_test)
@@ -184,7 +184,7 @@ COLORS = dict(zip(variants, ["black", "tab:blue", "tab:cyan", "tab:orange", "tab
                              "tab:purple"]))
 curves = np.concatenate([np.r_[run["train"], run["test"]] for run in runs.values()])
 low, high = curves.min() / 1.15, curves.max() * 1.15   # the range of the data
-fig = Figure(figsize=(8.8, 6.2), layout="constrained")
+fig = Figure(figsize=(8.6, 6.2), layout="constrained")
 axes = fig.subplots(2, 3, sharex=True, sharey=True).ravel()
 for ax, (name, run) in zip(axes, runs.items()):
     epochs = np.arange(1, len(run["test"]) + 1)
@@ -224,7 +224,7 @@ plots.save_figure(fig, FIGURES / "18_overfitting_curves.png", dpi=100)
 train0, test0 = nothing["train"], nothing["test"]
 best0 = int(np.argmin(test0))
 print(f"nothing: lowest test error {test0[best0]:.3f} at epoch {best0 + 1}, "
-      f"{test0[-1]:.3f} at the end; training error {train0[best0]:.3f} then, "
+      f"{test0[-1]:.3f} at the end;\ntraining error {train0[best0]:.3f} then, "
       f"{train0[-1]:.3f} at the end")
 assert test0[-1] > test0[best0]       # the test error rose after its minimum
 assert train0[-1] < train0[best0]     # while the training error kept falling

@@ -159,7 +159,7 @@ assert np.array_equal((W2 @ cols).reshape(2, 2), y[0, 0])
 
 def draw_im2col(path):
     """The 3x3 image with two of its 2x2 patches, and the patches as columns of cols."""
-    fig = Figure(figsize=(8.8, 3.6), layout="constrained")
+    fig = Figure(figsize=(8.6, 3.6), layout="constrained")
     ax_img, ax_cols, ax_y = fig.subplots(1, 3, width_ratios=[3, 4, 4])
     colours = {0: "tab:red", 3: "tab:blue"}
     ax_img.imshow(x[0, 0], cmap="Greys", vmin=0, vmax=25)
@@ -323,7 +323,7 @@ print("Conv2D.backward(dy) == A.T @ dy == ConvTranspose2D(same W).forward(dy): T
 # {numref}`fig-19-conv-matrix` shows $A$ and $A^\top$.
 
 # %% mystnb={"figure": {"caption": "The convolution Conv2D(1 → 1, 3×3, stride 2, padding 1) on 5×5 images as a 9 × 25 matrix A (left), and its transpose (right): the input gradient of the convolution, and the forward map of ConvTranspose2D with the same kernel.", "name": "fig-19-conv-matrix"}}
-fig = Figure(figsize=(8.8, 4.2), layout="constrained")
+fig = Figure(figsize=(8.6, 4.2), layout="constrained")
 ax_a, ax_t = fig.subplots(1, 2, width_ratios=[25, 9])
 lim = np.abs(A).max()
 ax_a.imshow(A, cmap="RdBu_r", vmin=-lim, vmax=lim)
@@ -519,7 +519,7 @@ print(f"The convolutional model's test error is {ratio:.2f} times the dense mode
       "epoch.")
 if not FAST:   # close, either way round: 0.85 to 1.16 across seeds and epoch counts
     assert 0.7 < ratio < 1.4
-assert conv_r["epoch"] > 2 * dense_r["epoch"]                     # and slower in NumPy
+assert conv_r["epoch"] > 5 * dense_r["epoch"]                     # and slower in NumPy
 
 # %% [markdown]
 # {numref}`fig-19-loss-curves` follows both models epoch by epoch.
@@ -550,7 +550,7 @@ plots.save_figure(fig, FIGURES / "19_loss_curves.png", dpi=100)
 # printed above): with the same code size and about the same number of parameters,
 # neither wins by much, and which is ahead can change with the seed and the number of
 # epochs (exercise 4). The convolutional model does several times more arithmetic per
-# image and, in NumPy, takes several times longer per epoch: the im2col
+# image and, in NumPy, takes many times longer per epoch: the im2col
 # copies and the many small matrix products cost more than the arithmetic. Locality and
 # weight sharing pay off when images are large, which 8×8 is not: a 3×3 kernel already
 # covers a seventh of the image (section 6 counts what happens at 28×28).
@@ -586,7 +586,7 @@ assert change["conv"] < 0.5 and change["dense"] > change["conv"]
 # {numref}`fig-19-feature-maps` the feature maps.
 
 # %% mystnb={"figure": {"caption": "The 16 first-layer kernels (3×3) of the convolutional autoencoder at initialisation (left) and after training (right), each pair on its own colour scale (red positive, blue negative).", "name": "fig-19-filters-conv"}}
-fig = Figure(figsize=(8.8, 4.6), layout="constrained")
+fig = Figure(figsize=(8.6, 4.6), layout="constrained")
 panels = fig.subfigures(1, 2, wspace=0.06)
 for panel, K, when in zip(panels, (kernels_0, kernels), ("initial", "trained")):
     axes = panel.subplots(4, 4)
@@ -709,7 +709,7 @@ def conv_autoencoder_28(code, seed=0):
 
 
 if have_mnist:
-    n_train, n_test, mnist_epochs = (1_000, 500, 1) if FAST else (12_000, 2_000, 6)
+    n_train, n_test, mnist_epochs = (1_000, 500, 2) if FAST else (12_000, 2_000, 6)
     M_train, M_test = mnist_train[:n_train], mnist_test[:n_test]
     mnist_conv = conv_autoencoder_28(32)
     mnist_conv_hist = train_conv(mnist_conv, M_train.reshape(-1, 1, 28, 28),
@@ -730,7 +730,7 @@ if have_mnist:
     assert mnist_conv_hist["train"][-1] < mnist_conv_hist["train"][0]
 
 # %% [markdown]
-# {numref}`fig-19-mnist` shows ten MNIST test digits through both models.
+# The figure below shows ten MNIST test digits through both models.
 
 # %% mystnb={"figure": {"caption": "Ten MNIST test digits (top) and their reconstructions by the dense and the convolutional autoencoder, code size 32.", "name": "fig-19-mnist"}}
 if have_mnist:
@@ -904,8 +904,8 @@ fig = plots.plot_filters(colour_ae, path=FIGURES / "19_colour_filters.png",
 # - Every layer (`Conv2D`, `ConvTranspose2D`, `MaxPool2D`, `Upsample2D`, `Flatten`,
 #   `Reshape`) and a whole convolutional autoencoder pass the float64 gradient check.
 # - On 8×8 digits a convolutional autoencoder matches a dense one of the same size, at
-#   several times the arithmetic and time; on larger images its parameter count stays
-#   small where the dense model's grows with the number of pixels.
+#   several times the arithmetic and many times the time; on larger images its parameter
+#   count stays small where the dense model's grows with the number of pixels.
 #
 # ## Exercises
 #

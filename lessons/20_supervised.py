@@ -103,8 +103,9 @@ def gradient_check(model, x, y):
 
 for y_small in (np.array([2, -1, -1, 0, -1]), np.full(5, -1)):
     err = gradient_check(small, x_small, y_small)
-    print(f"labels {y_small}: classification term {small.terms['classification']:.4f}, "
-          f"largest relative gradient error {err:.1e}")
+    term = small.terms["classification"]
+    print(f"labels {y_small}: classification term {term:.4f},\n"
+          f"  largest relative gradient error {err:.1e}")
     assert err < THRESHOLD
 assert small.terms["classification"] == 0.0  # no labeled row: 0, not NaN
 
@@ -210,7 +211,7 @@ for name, Z in codes.items():
                                                     epochs=30, optimizer=ta.Adam(1e-2))
     separable[name] = probe.score((Z - mean) / std, y_test)
 
-fig = Figure(figsize=(8.8, 4.4), layout="constrained")
+fig = Figure(figsize=(8.6, 4.4), layout="constrained")
 axes = fig.subplots(1, 2)
 tab10 = colormaps["tab10"]
 for ax, (name, Z) in zip(axes, codes.items()):

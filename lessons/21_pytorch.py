@@ -424,7 +424,7 @@ for epoch in range(DDP_EPOCHS):
         opt.step()
 single_gap = np.max(np.abs(flat(logits_net.parameters()).numpy() - r0["weights"]))
 print("largest difference between DDP's weights and one process on the combined "
-      f"batches: {single_gap:.1e}")
+      f"batches:\n{single_gap:.1e}")
 assert single_gap < 1e-10
 
 # %% [markdown]
@@ -493,9 +493,9 @@ print(f"lesson ran in {time.perf_counter() - start:.1f} s")
 #
 # ## Exercises
 #
-# 1. Train the DDP part with `torch.optim.SGD(lr=0.1)` instead of Adam. Does the
-#    single-process comparison of section 6 still hold? Why would it hold for any
-#    optimizer?
+# 1. Train the DDP part with SGD instead of Adam: `ddp.train(..., optimizer="sgd",
+#    lr=0.1)`, and `torch.optim.SGD(..., lr=0.1)` in the single-process comparison. Does
+#    the comparison of section 6 still hold? Why would it hold for any optimizer?
 # 2. Use 3 processes (`WORLD = 3`). How many samples does each rank get from the 1,437
 #    training digits, and how many are repeated by the padding?
 # 3. Build the DDP model with `Autoencoder.deep([64, 32, 8], batchnorm=True)`. Are the

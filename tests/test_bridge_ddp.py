@@ -83,3 +83,12 @@ def test_two_processes_after_the_parent_trained_in_pytorch(tmp_path):
             pass
     assert process.returncode == 0, f"{stdout[-2000:]}\n{stderr[-3000:]}"
     assert "DDP done in" in stdout
+
+
+def test_importing_the_bridge_does_not_import_torch():
+    code = ("import sys, tinyae, tinyae.bridge.ddp; "
+            "assert 'torch' not in sys.modules, 'torch was imported'")
+    pythonpath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": pythonpath}, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]

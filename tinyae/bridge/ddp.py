@@ -63,7 +63,8 @@ def worker(rank, folder):
     dist.init_process_group("gloo", store=store, rank=rank, world_size=s["world"])
     net = to_torch(load(folder / "start.npz")).train()
     ddp = DDP(nn.Sequential(net.encoder, net.decoder[:-1]))   # logits; rank 0's weights
-    opt = torch.optim.Adam(ddp.parameters(), lr=s["lr"])
+    make = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[s["optimizer"]]
+    opt = make(ddp.parameters(), lr=s["lr"])
     data = TensorDataset(torch.from_numpy(np.load(folder / "data.npy")))
     sampler = DistributedSampler(data, num_replicas=s["world"], rank=rank, shuffle=True,
                                  seed=s["seed"])
@@ -90,7 +91,8 @@ def worker(rank, folder):
     dist.destroy_process_group()
 
 
-def train(model, X, world=2, epochs=10, batch_size=32, lr=3e-3, seed=0, timeout=300):
+def train(model, X, world=2, epochs=10, batch_size=32, lr=3e-3, seed=0, timeout=300,
+          optimizer="adam"):
     """Train copies of ``model`` on ``world`` CPU processes with DDP; return each rank's results.
 
     Parameters
@@ -101,11 +103,13 @@ def train(model, X, world=2, epochs=10, batch_size=32, lr=3e-3, seed=0, timeout=
         The training data, float64, shared among the ranks by ``DistributedSampler``.
     world : int
         The number of processes.
-    epochs, batch_size, lr, seed : training settings (Adam, fused cross-entropy; a
+    epochs, batch_size, lr, seed : training settings (fused cross-entropy; a
         minibatch of ``batch_size`` on every rank, so ``world * batch_size`` per step).
     timeout : float
         Seconds to wait for the processes; then they are killed and ``TimeoutError``
         is raised.
+    optimizer : {"adam", "sgd"}
+        ``torch.optim.Adam`` or ``torch.optim.SGD``, with learning rate ``lr``.
 
     Returns
     -------
@@ -115,13 +119,15 @@ def train(model, X, world=2, epochs=10, batch_size=32, lr=3e-3, seed=0, timeout=
     """
     if int(world) < 1:
         raise ValueError(f"world must be at least 1 process, got {world}")
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
     X = np.ascontiguousarray(X, dtype=np.float64)
     folder = Path(tempfile.mkdtemp(prefix="tinyae-ddp-"))
     try:
         model.save(folder / "start.npz")
         np.save(folder / "data.npy", X)
         settings = dict(world=int(world), epochs=int(epochs), batch_size=int(batch_size),
-                        lr=float(lr), seed=int(seed))
+                        lr=float(lr), seed=int(seed), optimizer=optimizer)
         (folder / "settings.json").write_text(json.dumps(settings))
         # The children import the same tinyae as this process, installed or not.
         root = str(Path(__file__).resolve().parents[2])
