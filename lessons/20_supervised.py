@@ -327,7 +327,8 @@ mean = {key: float(np.mean(v)) for key, v in results.items()}
 # adds nothing measurable here; what the autoencoder lessons contribute is the denoising
 # idea (corrupt the input, ask for a stable answer). (These choices were made looking at
 # test accuracy, on one seed for MNIST: a careful study would choose on a validation
-# split.) The full table is on the book's Results page (`benchmarks/semisupervised_mnist.py`).
+# split.) The full table is on the book's Results page
+# (`benchmarks/semisupervised_mnist.py`).
 
 # %%
 few = {row: mean[row, 10] for row in ROWS}
