@@ -192,10 +192,11 @@ assert np.allclose(y_same, y_same[:, :1])       # every column equals the first
 # - **tanh** is close to the identity near 0, so $\mathbb{E}[a^2] \approx
 #   \operatorname{Var}(z)$ and we need $s^2 = 1/n_\text{in}$. The backward pass (lesson
 #   5) multiplies by $W^\top$ and asks for $s^2 = 1/n_\text{out}$; **Glorot**
-#   initialization (Glorot & Bengio, 2010) takes the compromise $s^2 = 2/(n_\text{in} +
-#   n_\text{out})$, drawing $W$ uniformly from $[-l, l]$ with $l = \sqrt{6/(n_\text{in}
-#   + n_\text{out})}$ (a uniform draw has variance $l^2/3$). The sigmoid is a shifted
-#   and scaled tanh, $\sigma(z) = (1 + \tanh(z/2))/2$, and gets the same treatment.
+#   initialization (Glorot & Bengio, 2010) takes the compromise
+#   $s^2 = 2/(n_\text{in} + n_\text{out})$, drawing $W$ uniformly from $[-l, l]$ with
+#   $l = \sqrt{6/(n_\text{in} + n_\text{out})}$ (a uniform draw has variance $l^2/3$).
+#   The sigmoid is a shifted and scaled tanh, $\sigma(z) = (1 + \tanh(z/2))/2$, and
+#   gets the same treatment.
 # - **ReLU** sets the negative half of $z$ to zero. For $z$ symmetric around 0 this
 #   halves the mean square: $\mathbb{E}[\mathrm{relu}(z)^2] = \tfrac12
 #   \operatorname{Var}(z)$. To make up for it, **He** initialization (He et al., 2015)

@@ -354,9 +354,9 @@ assert isinstance(loss, ta.BinaryCrossEntropyWithLogits) and len(layers) == 1
 #   $(\hat x - x)/(N\hat x(1 - \hat x))$.
 # - Both are smallest at $\hat x = x$; BCE's minimum is the entropy $H(x)$, not 0, and
 #   BCE punishes confident mistakes without bound.
-# - Through a sigmoid output, BCE's gradient with respect to the logit is simply $\hat x
-#   - x$: the sigmoid's derivative cancels, so saturated wrong pixels still learn. MSE's
-#   keeps the factor $\hat x(1 - \hat x)$ and fades.
+# - Through a sigmoid output, BCE's gradient with respect to the logit is simply
+#   $\hat x - x$: the sigmoid's derivative cancels, so saturated wrong pixels still
+#   learn. MSE's keeps the factor $\hat x(1 - \hat x)$ and fades.
 # - From logits, $\ell = \mathrm{softplus}(z) - xz$ is finite for every $z$ and its
 #   gradient $(\sigma(z) - x)/N$ exact; the separate sigmoid and cross-entropy need
 #   clipping, which keeps them finite but wrong at saturation. tinyae fuses them for

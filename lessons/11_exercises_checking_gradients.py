@@ -25,14 +25,13 @@
 
 # %%
 import sys
+import importlib.util
 import textwrap
 from pathlib import Path
 
 import numpy as np
 
-try:
-    import tinyae  # noqa: F401
-except ModuleNotFoundError:  # run from a checkout without `pip install -e .`
+if importlib.util.find_spec("tinyae") is None:  # a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tinyae.exercises import EXERCISES, check_exercise

@@ -28,7 +28,7 @@
 # Lesson 2 (the Dense layer and its initialisation), lesson 5 (backpropagation), lesson
 # 6 (gradient checking with `check_module`), lesson 7 (training with Adam) and lesson 8
 # (`Autoencoder.deep` and reading filters). The layers of this lesson live in
-# `tinyae/conv.py`; their loop versions in `tinyae/conv_reference.py`.
+# `tinyae/nn/conv.py`; their loop versions in `tinyae/nn/conv_loops.py`.
 
 # %%
 import os

@@ -29,9 +29,10 @@
 #
 # Lesson 5 (backpropagation), lesson 6 (gradient checking), lesson 12 (denoising:
 # corrupt the input, rebuild the clean image), lesson 14 (codes as features for a
-# `SoftmaxClassifier` with few labels). The model lives in `tinyae/supervised.py`.
+# `SoftmaxClassifier` with few labels). The model lives in
+# `tinyae/models/supervised.py`.
 #
-# Run it on the built-in digits (about a minute; `TINYAE_FAST=1`: a few seconds), or on
+# Run it on the built-in digits (about a minute), or on
 # MNIST with `python lessons/20_supervised.py --mnist` (or `TINYAE_LESSON_MNIST=1`; the
 # files in `$TINYAE_MNIST`): the architecture and the 3,000 steps of
 # `benchmarks/semisupervised_mnist.py`, trained here with `fit`, about 40 minutes on one
@@ -95,7 +96,10 @@ def gradient_check(model, x, y):
     """The largest |analytic − numeric| over all parameters, relative to the largest."""
     model.loss_and_backward(x, y, "bce")
     analytic = {n: g.copy() for n, _, g in model.named_parameters()}
-    f = lambda _: model.loss_and_backward(x, y, "bce", backward=False)  # noqa: E731
+
+    def f(_):
+        return model.loss_and_backward(x, y, "bce", backward=False)
+
     numeric = {n: numerical_gradient(f, p) for n, p, _ in model.named_parameters()}
     scale = max(np.abs(g).max() for g in numeric.values())
     return max(np.abs(analytic[n] - numeric[n]).max() for n in numeric) / scale

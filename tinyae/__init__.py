@@ -137,6 +137,4 @@ __all__ = [
     "from_torch", "import_safetensors", "interop", "to_torch",
     # supervised and semi-supervised autoencoders (issue 15)
     "SupervisedAutoencoder", "hide_labels",
-    # the sub-packages (issue 20)
-    "nn", "optim", "models", "data", "uses", "teach",
 ]

@@ -40,7 +40,7 @@ Flatten                 Flatten
 Reshape(shape)          Unflatten(1, shape)
 Sequential              Sequential                       ``"0.W" -> "0.weight"``
 Autoencoder             Sequential(encoder=, decoder=)   ``net.encoder``, ``net.decoder``
-VariationalAutoencoder  VAE (``tinyae/bridge/_torch_vae.py``)   forward returns ``(x̂, μ, log σ²)``
+VariationalAutoencoder  VAE (``bridge/_torch_vae.py``)   forward returns ``(x̂, μ, log σ²)``
 ======================  ===============================  ================================
 
 A module with no twin (a layer of your own, ``SoftmaxClassifier``) is refused by name,
