@@ -177,3 +177,17 @@ def test_adamw_from_the_command_line(tmp_path):
     metrics = json.loads((tmp_path / "runs" / "digits-1" / "metrics.json").read_text())
     assert metrics["optimizer"].startswith("AdamW(") and "weight_decay=0.1" in metrics["optimizer"]
     assert train(tmp_path, "--decay", "0.1") == 2        # decay without adamw: refused
+
+
+def test_ctrl_c_after_training_is_one_line_and_keeps_the_model(tmp_path, monkeypatch, capsys):
+    """Ctrl-C while the pictures are drawn: no traceback, the model is already saved."""
+    from tinyae import plots
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plots, "plot_loss_curves", interrupted)
+    assert train(tmp_path) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["tinyae train: interrupted"]
+    assert (tmp_path / "runs" / "digits-1" / "model.npz").exists()

@@ -173,6 +173,9 @@ def main(argv=None):
     args.argv = list(argv)   # for train's run.json (--resume)
     try:
         return args.func(args) or 0
+    except KeyboardInterrupt:   # Ctrl-C outside training (which saves and says how to resume)
+        print(f"\ntinyae {args.command}: interrupted", file=sys.stderr)
+        return 130
     except DivergenceError as exc:
         print(f"tinyae: {exc}", file=sys.stderr)
         return 1
