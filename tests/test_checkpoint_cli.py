@@ -149,3 +149,30 @@ def test_a_failed_run_leaves_nothing_to_resume(tmp_path, capsys):
                  str(out)]) == 2
     assert "expected targets in [0, 1]" in capsys.readouterr().err
     assert not (out / "run.json").exists() and not (out / "checkpoint.npz").exists()
+
+
+def test_a_supervised_run_resumes_bit_for_bit(tmp_path, monkeypatch, capsys):
+    """``tinyae train --labels`` checkpoints like the other runs, and resumes to the same bits."""
+    import numpy as np
+
+    from tinyae.cli import main
+    from tinyae.optim import loop
+
+    options = ["train", "--labels", "--labeled-fraction", "0.2", "--epochs", "4", "--quiet"]
+    assert main([*options, "--out", str(tmp_path / "whole")]) == 0
+    real_save = loop._Checkpointer.save
+
+    def save_then_ctrl_c(self, epochs_done):
+        real_save(self, epochs_done)
+        if epochs_done == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop._Checkpointer, "save", save_then_ctrl_c)
+    assert main([*options, "--out", str(tmp_path / "run")]) == 130
+    assert "holds epoch 2 of 4" in capsys.readouterr().err
+    monkeypatch.setattr(loop._Checkpointer, "save", real_save)
+    assert main(["train", "--resume", str(tmp_path / "run"), "--quiet"]) == 0
+    whole, run = np.load(tmp_path / "whole" / "model.npz"), np.load(tmp_path / "run" / "model.npz")
+    assert sorted(whole.files) == sorted(run.files)
+    assert all(np.array_equal(whole[k], run[k]) for k in whole.files)
+    assert not (tmp_path / "run" / "checkpoint.npz").exists()

@@ -41,6 +41,7 @@ def train_supervised(args, X_train, y_train, X_test, y_test, shape, name, out):
     """Train, evaluate and write everything; returns 0."""
     from .. import plots
     from ..models.supervised import SupervisedAutoencoder, hide_labels
+    from .resume import finish, fit_or_interrupt, start_run
     from .train import make_optimizer
 
     if y_train is None:
@@ -63,11 +64,15 @@ def train_supervised(args, X_train, y_train, X_test, y_test, shape, name, out):
     say(f"model: {' -> '.join(map(str, sizes + sizes[-2::-1]))}, head {args.code} -> "
         f"{n_classes}; loss = {args.loss} + {alpha:g}·cross-entropy; {optimizer!r}")
     share = 0.5 if n_labeled < len(y_few) / 2 else None  # few labels: half of each batch
+    checkpoint = start_run(args, out)
     start = time.perf_counter()
-    history = model.fit(X_train, y_few, loss=args.loss, optimizer=optimizer,
-                        epochs=args.epochs, batch_size=args.batch_size,
-                        validation_data=(X_test, y_test), labeled_share=share,
-                        seed=args.seed, verbose=0 if args.quiet else 1)
+    history = fit_or_interrupt(lambda: model.fit(
+        X_train, y_few, loss=args.loss, optimizer=optimizer, epochs=args.epochs,
+        batch_size=args.batch_size, validation_data=(X_test, y_test), labeled_share=share,
+        seed=args.seed, verbose=0 if args.quiet else 1, checkpoint=checkpoint),
+        out, args.epochs)
+    if history is None:  # Ctrl-C: the checkpoint holds the last complete epoch
+        return 130
     seconds = time.perf_counter() - start
     accuracy = {"train_accuracy": model.score(X_train, y_train),
                 "test_accuracy": model.score(X_test, y_test)}
@@ -103,6 +108,7 @@ def train_supervised(args, X_train, y_train, X_test, y_test, shape, name, out):
           f"{accuracy['test_accuracy']:.4f}   ({n_labeled} labels, {history.epochs} epochs, "
           f"{seconds:.1f} s)")
     print(f"squared error    train {errors['train_error']:.3f}   test {errors['test_error']:.3f}")
+    finish(out)
     print(f"wrote {out}/: model.npz, metrics.json, " +
           ", ".join(sorted(p.name for p in out.glob("*.png"))))
     return 0
