@@ -359,6 +359,7 @@ def api_module_page(module, names):
     import inspect
 
     import tinyae
+    from tinyae.models.common import ModelFiles
 
     exported = exported_modules()
     out = [".. " + HEADER[5:-4], ""] + _rst_title(module)
@@ -368,6 +369,8 @@ def api_module_page(module, names):
         out += [f".. {kind}:: tinyae.{name}"]
         if kind == "autoclass":
             out += ["   :members:"]
+            if issubclass(getattr(tinyae, name), ModelFiles):   # save, export: a mix-in's
+                out += ["   :inherited-members: Module"]
         out += [""]
     if module in exported:
         # the module itself is a name of the package: its other public members follow

@@ -26,7 +26,8 @@ from ..nn.penalties import (
 )
 from ..nn.reshape import Flatten, Reshape
 from ..optim.loop import evaluate, fit
-from .common import (  # noqa: F401 (lesson 4)
+from .common import (  # noqa: F401 (fuse_output: lesson 4 reads it here)
+    ModelFiles,
     _init_for,
     fuse_output,
     interpolate,
@@ -35,7 +36,7 @@ from .common import (  # noqa: F401 (lesson 4)
 )
 
 
-class Autoencoder(Module):
+class Autoencoder(ModelFiles, Module):
     r"""An encoder and a decoder, each a :class:`Sequential`.
 
     Parameters
@@ -354,18 +355,6 @@ class Autoencoder(Module):
         X = self.check_input(X)
         target = X if target is None else self.check_input(target)
         return reconstruction_error(self, X, target, loss)  # by chunks of 4096 rows
-
-    def save(self, path):
-        """Save architecture and weights to one ``.npz`` file (see :mod:`tinyae.data.modelfile`)."""
-        from ..data.modelfile import save
-
-        return save(self, path)
-
-    def export(self, path):
-        """Weights to a ``.safetensors`` file PyTorch loads (:func:`tinyae.bridge.files.export`)."""
-        from ..bridge.files import export  # the one declared upward import (pyproject.toml)
-
-        return export(self, path)
 
     # ----- using a model ----------------------------------------------------------
     def _in_eval(self, net, X, batch_size):

@@ -66,3 +66,24 @@ def interpolate(model, x_a, x_b, steps=10):
     z_a, z_b = model.encode(ends)
     t = np.linspace(0.0, 1.0, int(steps), dtype=z_a.dtype)[:, None]
     return model.decode((1 - t) * z_a + t * z_b)
+
+
+class ModelFiles:
+    """``save`` and ``export``, shared by the autoencoders (a mix-in of theirs).
+
+    ``save`` writes tinyae's ``.npz`` file (:mod:`tinyae.data.modelfile`); ``export`` writes
+    the ``.safetensors`` file PyTorch loads (:func:`tinyae.bridge.files.export`), which
+    refuses by name a model with no PyTorch twin.
+    """
+
+    def save(self, path):
+        """Save architecture and weights to one ``.npz`` file (see :mod:`tinyae.data.modelfile`)."""
+        from ..data.modelfile import save
+
+        return save(self, path)
+
+    def export(self, path):
+        """Weights to a ``.safetensors`` file PyTorch loads (:func:`tinyae.bridge.files.export`)."""
+        from ..bridge.files import export  # the one declared upward import (pyproject.toml)
+
+        return export(self, path)

@@ -58,7 +58,7 @@ from ..nn.dense import Dense
 from ..nn.module import Module, Sequential, module_to_config
 from ..optim.loop import evaluate, fit
 from .classifier import Softmax, SoftmaxClassifier, SoftmaxCrossEntropy, softmax
-from .common import _init_for, fuse_output, reconstruction_error, run_in_eval
+from .common import ModelFiles, _init_for, fuse_output, reconstruction_error, run_in_eval
 
 
 def _check_weight(value, name, allow_zero=True):
@@ -78,7 +78,7 @@ def _check_noise(noise):
     return (str(noise[0]), float(noise[1]))
 
 
-class SupervisedAutoencoder(Module):
+class SupervisedAutoencoder(ModelFiles, Module):
     r"""Encoder, decoder, and a softmax classification head on the code.
 
     Parameters
@@ -347,12 +347,6 @@ class SupervisedAutoencoder(Module):
     def evaluate(self, X, y, loss="bce", batch_size=1024):
         """The objective ``J`` per row on ``(X, y)`` in eval mode (no corruption)."""
         return evaluate(self, X, loss, batch_size, target=y)
-
-    def save(self, path):
-        """Save architecture and weights to one ``.npz`` file (see :mod:`tinyae.data.modelfile`)."""
-        from ..data.modelfile import save
-
-        return save(self, path)
 
     # ----- scikit-learn style -------------------------------------------------------
     def decision_function(self, X, batch_size=4096):

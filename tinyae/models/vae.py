@@ -45,7 +45,14 @@ from ..nn.dense import Dense
 from ..nn.kl import GaussianKL
 from ..nn.module import Module, Sequential, module_from_config, module_to_config
 from ..optim.loop import evaluate, fit
-from .common import _init_for, fuse_output, interpolate, reconstruction_error, run_in_eval
+from .common import (
+    ModelFiles,
+    _init_for,
+    fuse_output,
+    interpolate,
+    reconstruction_error,
+    run_in_eval,
+)
 
 
 def _as_seed(seed):
@@ -55,7 +62,7 @@ def _as_seed(seed):
     return int(seed)
 
 
-class VariationalAutoencoder(Module):
+class VariationalAutoencoder(ModelFiles, Module):
     r"""Encoder to $(μ, \log σ^2)$, a sampled code $z = μ + σε$, decoder to $\hat x$.
 
     Parameters
@@ -257,18 +264,6 @@ class VariationalAutoencoder(Module):
         X = self.check_input(X)
         target = X if target is None else self.check_input(target)
         return reconstruction_error(self, X, target, loss)  # by chunks of 4096 rows
-
-    def save(self, path):
-        """Save architecture and weights to one ``.npz`` file (see :mod:`tinyae.data.modelfile`)."""
-        from ..data.modelfile import save
-
-        return save(self, path)
-
-    def export(self, path):
-        """Weights to a ``.safetensors`` file PyTorch loads (:func:`tinyae.bridge.files.export`)."""
-        from ..bridge.files import export  # the one declared upward import (pyproject.toml)
-
-        return export(self, path)
 
     # ----- using a model ----------------------------------------------------------
     def encode(self, X, batch_size=4096):
