@@ -270,8 +270,10 @@ def load_kernels_at_once(name):
     not make the benchmark time NumPy's twins under the numba label.)
     """
     if name == "numba":
-        from tinyae.backend import numba_ops
-
+        try:
+            from tinyae.backend import numba_ops
+        except ImportError:         # an older tinyae (--before): it had no such switch
+            return
         numba_ops.LOAD_AFTER = 0
 
 
@@ -365,15 +367,71 @@ def make_trainer(name, X):
     return Sklearn(X)
 
 
-def _worker(conn, name, path, quick):
+# ----- --before REV: the same rows with an older tinyae, in the same run --------------------
+
+def export_tree(rev):
+    """``tinyae/`` as it was at git revision ``rev``, in a temporary folder; returns the folder.
+
+    ``git archive`` of the package alone: the benchmark's own code (this file, the
+    models of ``conv_vs_dense.py``) stays today's, so both sides train the same models
+    with the same loop, and only the package differs.
+    """
+    import tempfile
+
+    root = HERE.parent
+    sha = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", rev], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    tree = tempfile.mkdtemp(prefix=f"tinyae-{sha}-")
+    archive = subprocess.run(["git", "-C", str(root), "archive", sha, "tinyae"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+    return sha, tree
+
+
+def use_tree(tree):
+    """In a worker process: replace the imported tinyae by the one in ``tree``."""
+    global ta, backend
+    for mod in [m for m in sys.modules if m == "tinyae" or m.startswith("tinyae.")]:
+        del sys.modules[mod]
+    sys.path.insert(0, tree)
+    import tinyae
+    from tinyae import backend as old_backend
+
+    if not tinyae.__file__.startswith(tree):
+        raise RuntimeError(f"--before: imported {tinyae.__file__}, not the tree in {tree}")
+    ta, backend = tinyae, old_backend
+
+
+def before_rows(names, sha):
+    """The tinyae rows (not the parallel ones) again, labelled ``NAME @sha``."""
+    return [f"{n} @{sha}" for n in names if n.startswith("tinyae") and "parallel" not in n]
+
+
+def before_after(rows, sha):
+    """Per tinyae row measured at ``sha`` too: epoch time before, after, and after ÷ before."""
+    t = {r["framework"]: r for r in rows}
+    out = []
+    for name, r in t.items():
+        old = t.get(f"{name} @{sha}")
+        if old:
+            per_round = np.array(r["epoch_times"]) / np.array(old["epoch_times"])
+            out.append({"framework": name, "before_s": old["epoch_s"], "after_s": r["epoch_s"],
+                        "after_over_before": float(np.median(per_round))})
+    return out
+
+
+def _worker(conn, name, path, quick, tree=None):
     """One framework in its own process: build, then run one epoch per request.
 
     Separate processes keep the thread pools apart: PyTorch's OpenMP threads, still
     spinning after its epoch, would otherwise slow the next framework's BLAS calls.
+    With ``tree`` (``--before``), the row ``NAME @sha`` runs NAME with that older tinyae.
     """
     try:
         X, _ = load_data(path, N_TRAIN, quick)
-        t = make_trainer(name, X)
+        if tree:
+            use_tree(tree)
+        t = make_trainer(name.split(" @")[0], X)
         t.run_epoch()                                  # warm-up: compile, caches, allocator
         extra = {}
         if name.startswith("PyTorch"):
@@ -390,15 +448,23 @@ def _worker(conn, name, path, quick):
         conn.send((time.perf_counter() - start, float(loss)))
 
 
-def training(path, n_samples, epochs, quick, pause=0.3, frameworks=None):
-    """Median epoch time per framework; one process each, taking turns epoch by epoch."""
+def training(path, n_samples, epochs, quick, pause=0.3, frameworks=None, before=None):
+    """Median epoch time per framework; one process each, taking turns epoch by epoch.
+
+    ``before``: ``(sha, tree)`` from :func:`export_tree`; each tinyae row is then also run
+    with that older package (rows ``NAME @sha``), in the same rounds.
+    """
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
     workers, skipped, extra = {}, {}, {}
-    for name in frameworks or FRAMEWORKS:             # start them one at a time
+    names = list(frameworks or FRAMEWORKS)
+    if before:
+        names += before_rows(names, before[0])
+    for name in names:                                # start them one at a time
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_worker, args=(child, name, path, quick), daemon=True)
+        tree = before[1] if before and " @" in name else None
+        proc = ctx.Process(target=_worker, args=(child, name, path, quick, tree), daemon=True)
         proc.start()
         status, info = parent.recv()
         if status == "skip":
@@ -429,7 +495,10 @@ def training(path, n_samples, epochs, quick, pause=0.3, frameworks=None):
         for ref in ("tinyae numpy", "tinyae numba"):
             if ref in base:
                 r[f"time_vs_{ref.split()[1]}"] = r["epoch_s"] / base[ref]
-    return {"rows": rows, "skipped": skipped}
+    out = {"rows": rows, "skipped": skipped}
+    if before:
+        out["before_after"] = before_after(rows, before[0])
+    return out
 
 
 def goals(rows, products=None):
@@ -678,7 +747,7 @@ def startup(quick, rounds=5):
     for _ in range(2 if quick else rounds):
         for name in times:
             wait_until_quiet()
-            cmd = [sys.executable, "-m", "tinyae.cli.main", "train", "--backend", name,
+            cmd = [sys.executable, "-m", "tinyae", "train", "--backend", name,
                    "--quiet", "--out", out, "--overwrite"]
             start, start_cpu = time.perf_counter(), cpu()
             subprocess.run(cmd, check=True, capture_output=True)
@@ -935,6 +1004,7 @@ def report_dense(res):
     for name, why in tr["skipped"].items():
         print(f"  ({name} skipped: {why})")
     report_parallel(tr["rows"], "tinyae numba", "tinyae numba parallel")
+    report_before_after(tr, res)
     print("\nGoals:")
     for g in res["goals"]:
         print(f"  {'met   ' if g['met'] else 'MISSED'} {g['goal']}: {g['ratio']:.2f}× "
@@ -963,6 +1033,18 @@ def report_memory(res):
                   f"{r['rss_peak_mb']:.0f}"] if "error" not in r
                  else [r["samples"], r["backend"], "error", r["error"][-60:], "", ""]
                  for r in res["memory"]]))
+
+
+def report_before_after(section, res):
+    """The ``--before`` table of one part: each tinyae row's epoch before and after."""
+    if not section.get("before_after"):
+        return
+    sha = res["before"]["sha"]
+    print(f"  before/after: the same rows with tinyae at {sha} ({res['before']['rev']}), "
+          "in the same rounds")
+    print(table(["tinyae", f"s / epoch at {sha}", "s / epoch now", "now ÷ before"],
+                [[r["framework"], f"{r['before_s']:.3f}", f"{r['after_s']:.3f}",
+                  f"{r['after_over_before']:.2f}"] for r in section["before_after"]]))
 
 
 def report_parallel(rows, serial, parallel):
@@ -1022,6 +1104,7 @@ def report_models(res):
         for name, why in c["skipped"].items():
             print(f"  ({name} skipped: {why})")
         report_parallel(c["rows"], "tinyae numba (conv)", "tinyae numba parallel (conv)")
+        report_before_after(c, res)
         for g in c["goals"]:
             print(f"  {'met   ' if g['met'] else 'MISSED'} {g['goal']}: {g['ratio']:.2f}×")
         names = list(c["profile"])
@@ -1042,6 +1125,7 @@ def report_models(res):
                      for r in b["rows"]]))
         for name, why in b["skipped"].items():
             print(f"  ({name} skipped: {why})")
+        report_before_after(b, res)
         print(table(["added", "tinyae with ÷ without", "PyTorch with ÷ without",
                      "tinyae ÷ PyTorch", f"goal ≤ {BN_TARGET:.2f}"],
                     [[r["added"], f"{r.get('tinyae_ratio', float('nan')):.3f}",
@@ -1068,6 +1152,9 @@ def main(argv=None):
                    help="what to measure (default: all): dense = parts 1-3 (ladder, training, "
                         "profile), memory = 4 (and the CLI's peak), conv = 5, batchnorm = 6, "
                         "startup = 7")
+    p.add_argument("--before", metavar="REV", default=None,
+                   help="also time each tinyae row with the package as it was at git "
+                        "revision REV, in the same rounds (a before/after table)")
     p.add_argument("--memory-probe", nargs=2, metavar=("N", "BACKEND"), help=argparse.SUPPRESS)
     p.add_argument("--ladder-probe", nargs=2, metavar=("KERNEL", "DTYPE"), help=argparse.SUPPRESS)
     p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
@@ -1091,11 +1178,14 @@ def main(argv=None):
     res = {"machine": info, "data": source, "epochs": epochs, "batch": BATCH,
            "parts": args.parts, "load_start": [round(x, 2) for x in os.getloadavg()]}
     have_numba = True
+    before = export_tree(args.before) if args.before else None
+    if before:
+        res["before"] = {"rev": args.before, "sha": before[0]}
     if "dense" in args.parts:
         print("matmul ladder ...", flush=True)
         res["ladder"] = ladder(args.quick)
         print("training ...", flush=True)
-        res["training"] = training(path, len(X), epochs, args.quick)
+        res["training"] = training(path, len(X), epochs, args.quick, before=before)
         have_numba = "tinyae numba" not in res["training"]["skipped"]
         print("profile ...", flush=True)
         wait_until_quiet()
@@ -1107,7 +1197,8 @@ def main(argv=None):
             res["profile"][n] = profile_epoch(X, n)
     if "conv" in args.parts:
         print("convolutions ...", flush=True)
-        conv = training(path, len(X), epochs, args.quick, frameworks=CONV_FRAMEWORKS)
+        conv = training(path, len(X), epochs, args.quick, frameworks=CONV_FRAMEWORKS,
+                        before=before)
         conv["goals"] = conv_goals(conv["rows"])
         conv["profile"] = {}
         for n in ("numpy", "numba"):
@@ -1119,7 +1210,8 @@ def main(argv=None):
         have_numba = "tinyae numba (conv)" not in conv["skipped"]
     if "batchnorm" in args.parts:
         print("BatchNorm and Dropout ...", flush=True)
-        bn = training(path, len(X), epochs, args.quick, frameworks=BN_FRAMEWORKS)
+        bn = training(path, len(X), epochs, args.quick, frameworks=BN_FRAMEWORKS,
+                      before=before)
         bn["costs"] = batchnorm_costs(bn["rows"])
         res["batchnorm"] = bn
     if "memory" in args.parts:
@@ -1130,6 +1222,10 @@ def main(argv=None):
     if "startup" in args.parts:
         print("start-up ...", flush=True)
         res["startup"] = startup(args.quick)
+    if before:
+        import shutil
+
+        shutil.rmtree(before[1], ignore_errors=True)
     res["load_end"] = [round(x, 2) for x in os.getloadavg()]
     res["wait_quiet"] = dict(QUIET)
     report(res)
