@@ -627,13 +627,14 @@ def memory_probe(n, name, path):
                       "data": source}))
 
 
-def cli_memory(path, quick):
+def cli_memory(path, quick, tree=None):
     """Peak resident memory of ``tinyae train`` on MNIST (one epoch), in a fresh process.
 
     The command of issue 23: ``tinyae train --data mnist:FOLDER --hidden-sizes 256 --code
     32 --dtype float32`` (here ``--epochs 1``: training adds nothing measurable to the
     peak; the PCA baseline, the errors on the whole training set and the figures come
-    after it). Goal: the peak is at most the images (float32) + 300 MB.
+    after it). Goal: the peak is at most the images (float32) + 300 MB. With ``tree``
+    (``--before``), the same command with the package in that folder.
     """
     if not path:
         return {"skipped": "no MNIST folder (--mnist)"}
@@ -649,7 +650,10 @@ def cli_memory(path, quick):
             "print(json.dumps({'rc': rc, 'peak_mb': "
             "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
     wait_until_quiet()
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if tree:
+        code = code.replace("tinyae.cli.main", "tinyae.cli")   # where main was before the layout
+    env = dict(os.environ, PYTHONPATH=tree) if tree else None
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if run.returncode:
         return {"error": run.stderr[-500:]}
     res = json.loads(run.stdout.strip().splitlines()[-1])
@@ -709,12 +713,14 @@ def startup_probe():
                       "total_s": time.perf_counter() - start}))
 
 
-def startup(quick, rounds=5):
+def startup(quick, rounds=5, before=None):
     """First-run compile time, cached start-up, and the digits CLI with each backend.
 
     ``tinyae train --backend numpy`` and ``--backend numba`` on the built-in digits
     (the newcomer's first command), each in a fresh process, taking turns; the goal
     (issue 23) is the numba run at most 0.3 s slower, import and cache loading included.
+    With ``before`` (``--before``), the same two commands with the older package take
+    turns with them (``numpy @sha``, ``numba @sha``).
     """
     import shutil
     import tempfile
@@ -743,14 +749,24 @@ def startup(quick, rounds=5):
         r = resource.getrusage(resource.RUSAGE_CHILDREN)
         return r.ru_utime + r.ru_stime
 
-    times, cpu_times = {"numpy": [], "numba": []}, {"numpy": [], "numba": []}
+    names = ["numpy", "numba"] + ([f"numpy @{before[0]}", f"numba @{before[0]}"]
+                                  if before else [])
+    times, cpu_times = {n: [] for n in names}, {n: [] for n in names}
+
+    def command(name):
+        cmd = [sys.executable, "-m", "tinyae", "train", "--backend", name.split(" @")[0],
+               "--quiet", "--out", out, "--overwrite"]
+        return cmd, (dict(os.environ, PYTHONPATH=before[1]) if " @" in name else None)
+
+    for name in names:                  # untimed: fills each package's Numba cache
+        cmd, run_env = command(name)
+        subprocess.run(cmd, check=True, capture_output=True, env=run_env)
     for _ in range(2 if quick else rounds):
         for name in times:
             wait_until_quiet()
-            cmd = [sys.executable, "-m", "tinyae", "train", "--backend", name,
-                   "--quiet", "--out", out, "--overwrite"]
+            cmd, run_env = command(name)
             start, start_cpu = time.perf_counter(), cpu()
-            subprocess.run(cmd, check=True, capture_output=True)
+            subprocess.run(cmd, check=True, capture_output=True, env=run_env)
             times[name].append(time.perf_counter() - start)
             cpu_times[name].append(cpu() - start_cpu)
     shutil.rmtree(out, ignore_errors=True)
@@ -978,6 +994,9 @@ def report(res):
         report_memory(res)
     if "cli_memory" in res:
         report_cli_memory(res)
+    if "cli_memory_before" in res and "peak_mb" in res["cli_memory_before"]:
+        print(f"   before/after: the same command at {res['before']['sha']} peaked at "
+              f"{res['cli_memory_before']['peak_mb']:.0f} MB")
     if "startup" in res:
         report_startup(res)
     if "conv" in res or "batchnorm" in res:
@@ -1075,6 +1094,8 @@ def report_startup(res):
           f"processes): numpy {cli['median_s']['numpy']:.2f} s, numba "
           f"{cli['median_s']['numba']:.2f} s (CPU time {cli['median_cpu_s']['numpy']:.2f} "
           f"and {cli['median_cpu_s']['numba']:.2f} s)")
+    if len(cli["median_s"]) > 2:
+        print("   before/after: " + ", ".join(f"{k} {v:.2f} s" for k, v in cli["median_s"].items()))
     print(f"  {'met   ' if cli['met'] else 'MISSED'} numba ≤ numpy + 0.3 s on the digits: "
           f"{cli['extra_s']:+.2f} s (importing Numba and loading its cached kernels)")
 
@@ -1219,9 +1240,11 @@ def main(argv=None):
         res["memory"] = memory(path, ["numpy"] + (["numba"] if have_numba else []),
                                args.quick)
         res["cli_memory"] = cli_memory(path, args.quick)
+        if before:
+            res["cli_memory_before"] = cli_memory(path, args.quick, tree=before[1])
     if "startup" in args.parts:
         print("start-up ...", flush=True)
-        res["startup"] = startup(args.quick)
+        res["startup"] = startup(args.quick, before=before)
     if before:
         import shutil
 
