@@ -143,6 +143,60 @@ def test_non_contiguous_input_falls_back_to_numpy(rng):
                                   im2col(x, 3, 2, 1))
 
 
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("N, C, H, W", [(1, 1, 1, 1), (3, 5, 5, 7), (2, 3, 4, 1)])
+def test_pixel_rows_to_images_moves_every_number_and_adds_the_bias(dtype, N, C, H, W, rng):
+    from tinyae.backend import numba_kernels
+
+    rows = rng.standard_normal((N, H * W, C)).astype(dtype)
+    bias = rng.standard_normal(C).astype(dtype)
+    out = np.full((N, C, H * W), np.nan, dtype)
+    numba_kernels.pixel_rows_to_images(rows, bias, out)
+    # one addition per number: exactly NumPy's
+    np.testing.assert_array_equal(out, rows.transpose(0, 2, 1) + bias[:, None])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shared", [1, 9, 63, 64, 150])    # ROWS_MIN_SHARED is 64
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_images_from_product_agrees_with_the_product_then_to_images(dtype, shared, with_bias,
+                                                                    rng):
+    N, C, H, W = 3, 5, 5, 7
+    A = rng.standard_normal((C, shared)).astype(dtype)
+    B = rng.standard_normal((shared, N * H * W)).astype(dtype)
+    bias = rng.standard_normal(C).astype(dtype) if with_bias else None
+    ref = on("numpy", backend.images_from_product, A, B, N, H, W, bias=bias)
+    np.testing.assert_array_equal(ref, backend.to_images(A @ B, N, H, W, bias=bias))
+    got = on("numba", backend.images_from_product, A, B, N, H, W, bias=bias)
+    assert got.flags.c_contiguous
+    terms = np.abs(A).astype(np.float64) @ np.abs(B)           # the sum of |terms| per pixel
+    scale = terms + (0 if bias is None else np.abs(bias)[:, None])
+    diff = np.abs(got.astype(np.float64) - ref).max()
+    assert diff <= TOL[dtype] * scale.max(), f"{diff:.2e}"
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_images_from_product_falls_back_for_a_transposed_view(dtype, rng):
+    A = rng.standard_normal((70, 4)).astype(dtype).T               # (4, 70), not contiguous
+    B = rng.standard_normal((70, 2 * 3 * 5)).astype(dtype)
+    np.testing.assert_array_equal(on("numba", backend.images_from_product, A, B, 2, 3, 5),
+                                  backend.to_images(A @ B, 2, 3, 5))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("m, k, n", [(1, 7, 3), (4, 100, 9), (32, 600, 144)])
+def test_matmul_by_transpose_agrees(dtype, m, k, n, rng):
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((n, k)).astype(dtype)
+    ref = on("numpy", backend.matmul_by_transpose, a, b)
+    np.testing.assert_array_equal(ref, a @ b.T)
+    out = np.full((m, n), np.nan, dtype)
+    got = on("numba", backend.matmul_by_transpose, a, b, out=out)
+    assert got is out
+    assert_agree(out, ref, dtype, "a @ b.T")
+    assert_agree(on("numba", backend.matmul_by_transpose, a, b), ref, dtype, "a @ b.T")
+
 # ----- the layers: numba backend == numpy backend ---------------------------------------------
 
 def run_layer(layer, x, dy):

@@ -356,6 +356,24 @@ def to_images(m, bias, out):
     return out
 
 
+@njit(**_FUSED)
+def pixel_rows_to_images(rows, bias, out):
+    """``out[n, c, p] = rows[n, p, c] + bias[c]``: one row per pixel back to images, plus bias.
+
+    ``rows`` (N, P, C), a product computed as ``B.T @ A.T`` (one row per output
+    pixel, its C channels along it), and ``out`` (N, C, P) with ``P = H·W``, both
+    C-contiguous. One image's block, ``P·C`` numbers, is transposed at a time
+    (a few KB, in the L1 cache); writing ``out`` in order was the faster loop order.
+    """
+    N, P, C = rows.shape
+    for n in range(N):
+        for c in range(C):
+            b = bias[c]
+            for p in range(P):
+                out[n, c, p] = rows[n, p, c] + b
+    return out
+
+
 @njit(**_FUSED, fastmath={"reassoc"})   # reassoc: the sums may be split into SIMD lanes
 def channels_first(x, out, sums):
     """``out[c, n, p] = x[n, c, p]`` and ``sums[c] = Σ_{n,p} x[n, c, p]``, in one pass.

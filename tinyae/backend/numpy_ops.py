@@ -208,6 +208,17 @@ class NumpyOps:
         return col2im(cols, x_shape, kernel_size, stride, padding, bias)
 
     @staticmethod
+    def images_from_product(A, B, N, H, W, bias=None):
+        """``A @ B`` (C, N·H·W) as images ``(N, C, H, W)`` plus ``bias``: the product, then
+        :meth:`to_images`."""
+        return NumpyOps.to_images(np.matmul(A, B), N, H, W, bias)
+
+    @staticmethod
+    def matmul_by_transpose(a, b, out=None):
+        """``a @ b.T`` (m, k)·(n, k)ᵀ -> (m, n), by BLAS, written into ``out`` when given."""
+        return np.matmul(a, b.T, out=out)
+
+    @staticmethod
     def channels_first(x, sums=None):
         """``(N, C, H, W)`` -> ``(C, N·H·W)``; each channel's sum into ``sums`` if given."""
         m = x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
