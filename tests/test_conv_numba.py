@@ -281,3 +281,19 @@ def test_gradient_check_with_the_numba_backend(layer, rng):
     x = rng.standard_normal((2, layer.in_channels, 5, 6))
     report = on("numba", check_module, layer, x)
     assert report.passed and report.max_error < THRESHOLD, str(report)
+
+
+@pytest.mark.parametrize("layer", [Conv2D(8, 3, 3, stride=2, padding=1),          # C·k·k = 72
+                                   ConvTranspose2D(3, 5, 4, stride=2, padding=1)])  # Cout·k·k = 80
+def test_the_transposed_products_path_agrees_and_passes_the_gradient_check(layer, rng):
+    """A shared axis of at least ROWS_MIN_SHARED: the numba backend computes the output
+    (Conv2D) or dx (ConvTranspose2D) as ``B.T @ A.T`` and moves its rows into images."""
+    from tinyae.backend import numba_ops
+
+    assert layer.in_channels * 9 >= numba_ops.ROWS_MIN_SHARED or \
+        layer.out_channels * 16 >= numba_ops.ROWS_MIN_SHARED
+    randomize(layer, rng)
+    x = rng.standard_normal((3, layer.in_channels, 5, 7))
+    assert_layer_agrees(layer, x, np.float64, rng)
+    report = on("numba", check_module, layer, x)
+    assert report.passed and report.max_error < THRESHOLD, str(report)
