@@ -928,7 +928,9 @@ CONV_GROUPS = {"im2col gather": ("__init__.py", ("im2col",)),
                "col2im scatter": ("__init__.py", ("col2im",)),
                "layout (channels_first, to_images)": ("__init__.py",
                                                       ("channels_first", "to_images")),
-               "matrix products (BLAS)": ("__init__.py", ("matmul",)),
+               "matrix products (BLAS)": ("__init__.py", ("matmul", "matmul_by_transpose")),
+               # a product and the move of its result into images, one backend call
+               "products into images (BLAS + layout)": ("__init__.py", ("images_from_product",)),
                "input checks": ("_validate.py", ("check_array",))}
 
 

@@ -210,6 +210,32 @@ def test_col2im_is_the_adjoint_of_im2col(rng):
     assert abs(lhs - rhs) < 1e-10 * abs(lhs)
 
 
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_col2im_sums_each_pixel_in_kernel_order_then_adds_the_bias(dtype, rng):
+    """The NumPy col2im: every pixel is (((0 + t_00) + t_01) + ...) + b, to the bit.
+
+    Each term ``t_uv`` is added in the order of the kernel offsets, as the
+    definition reads, and the bias last; the result is a new C-contiguous array.
+    """
+    from tinyae.backend import NumpyOps
+
+    N, C, H, W, (kh, kw), (sh, sw), (ph, pw) = 3, 2, 5, 7, (3, 2), (2, 1), (1, 2)
+    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    cols = rng.standard_normal((C * kh * kw, N * Ho * Wo)).astype(dtype)
+    bias = rng.standard_normal(C).astype(dtype)
+    patches = cols.reshape(C, kh, kw, N, Ho, Wo)
+    ref = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype)
+    for u in range(kh):
+        for v in range(kw):
+            for i in range(Ho):
+                for j in range(Wo):
+                    ref[:, :, i * sh + u, j * sw + v] += patches[:, u, v, :, i, j].T
+    ref = ref[:, :, ph:ph + H, pw:pw + W] + bias[:, None, None]
+    got = NumpyOps.col2im(cols, (N, C, H, W), (kh, kw), (sh, sw), (ph, pw), bias)
+    assert got.flags.c_contiguous and got.dtype == dtype
+    np.testing.assert_array_equal(got, ref)
+
 # ----- gradient checks (float64, relative error < 1e-7) -------------------------------------
 def assert_passes(report):
     assert report.passed and report.max_error < THRESHOLD, str(report)

@@ -7,7 +7,8 @@ layers ``Conv2D`` and ``ConvTranspose2D`` (forward, input gradient, ``dW``,
 strides, paddings (also larger than the kernel), odd and even sizes, batch 1,
 float64 and float32. "Agree" means a norm-wise relative difference
 ``max|a − b| / max|b|`` of at most 1e-12 (float64) or 1e-5 (float32); the
-gather is a copy and must be exact. Skipped when Numba is not installed.
+gather is a copy, and the scatter adds in the NumPy twin's order: both must be exact.
+Skipped when Numba is not installed.
 """
 
 import numpy as np
@@ -102,7 +103,10 @@ def test_col2im_scatter_agrees_with_the_numpy_col2im(g, dtype, with_bias):
     if with_bias:
         ref = ref + bias[:, None, None]
     got = on("numba", backend.col2im, c, x_shape, g["k"], g["s"], g["p"], bias=bias)
-    assert_agree(got, np.ascontiguousarray(ref), dtype, "col2im")
+    assert got.dtype == dtype and got.flags.c_contiguous
+    # each pixel sums its terms in the order of the kernel offsets, then the bias, in
+    # both backends: the same bits
+    np.testing.assert_array_equal(got, ref)
 
 
 def test_kernels_handle_padding_wider_than_the_kernel(rng):
@@ -111,8 +115,8 @@ def test_kernels_handle_padding_wider_than_the_kernel(rng):
     ref = im2col(x, 2, 3, 3)
     np.testing.assert_array_equal(on("numba", backend.im2col, x, (2, 2), (3, 3), (3, 3)), ref)
     c = rng.standard_normal(ref.shape)
-    np.testing.assert_allclose(on("numba", backend.col2im, c, x.shape, (2, 2), (3, 3), (3, 3)),
-                               col2im(c, x.shape, 2, 3, 3), rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(on("numba", backend.col2im, c, x.shape, (2, 2), (3, 3), (3, 3)),
+                                  col2im(c, x.shape, 2, 3, 3))
 
 
 @given(g=geometries(), dtype=DTYPES)
@@ -142,6 +146,60 @@ def test_non_contiguous_input_falls_back_to_numpy(rng):
     np.testing.assert_array_equal(on("numba", backend.im2col, x, (3, 3), (2, 2), (1, 1)),
                                   im2col(x, 3, 2, 1))
 
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("N, C, H, W", [(1, 1, 1, 1), (3, 5, 5, 7), (2, 3, 4, 1)])
+def test_pixel_rows_to_images_moves_every_number_and_adds_the_bias(dtype, N, C, H, W, rng):
+    from tinyae.backend import numba_kernels
+
+    rows = rng.standard_normal((N, H * W, C)).astype(dtype)
+    bias = rng.standard_normal(C).astype(dtype)
+    out = np.full((N, C, H * W), np.nan, dtype)
+    numba_kernels.pixel_rows_to_images(rows, bias, out)
+    # one addition per number: exactly NumPy's
+    np.testing.assert_array_equal(out, rows.transpose(0, 2, 1) + bias[:, None])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shared", [1, 9, 63, 64, 150])    # ROWS_MIN_SHARED is 64
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_images_from_product_agrees_with_the_product_then_to_images(dtype, shared, with_bias,
+                                                                    rng):
+    N, C, H, W = 3, 5, 5, 7
+    A = rng.standard_normal((C, shared)).astype(dtype)
+    B = rng.standard_normal((shared, N * H * W)).astype(dtype)
+    bias = rng.standard_normal(C).astype(dtype) if with_bias else None
+    ref = on("numpy", backend.images_from_product, A, B, N, H, W, bias=bias)
+    np.testing.assert_array_equal(ref, backend.to_images(A @ B, N, H, W, bias=bias))
+    got = on("numba", backend.images_from_product, A, B, N, H, W, bias=bias)
+    assert got.flags.c_contiguous
+    terms = np.abs(A).astype(np.float64) @ np.abs(B)           # the sum of |terms| per pixel
+    scale = terms + (0 if bias is None else np.abs(bias)[:, None])
+    diff = np.abs(got.astype(np.float64) - ref).max()
+    assert diff <= TOL[dtype] * scale.max(), f"{diff:.2e}"
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_images_from_product_falls_back_for_a_transposed_view(dtype, rng):
+    A = rng.standard_normal((70, 4)).astype(dtype).T               # (4, 70), not contiguous
+    B = rng.standard_normal((70, 2 * 3 * 5)).astype(dtype)
+    np.testing.assert_array_equal(on("numba", backend.images_from_product, A, B, 2, 3, 5),
+                                  backend.to_images(A @ B, 2, 3, 5))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("m, k, n", [(1, 7, 3), (4, 100, 9), (32, 600, 144)])
+def test_matmul_by_transpose_agrees(dtype, m, k, n, rng):
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((n, k)).astype(dtype)
+    ref = on("numpy", backend.matmul_by_transpose, a, b)
+    np.testing.assert_array_equal(ref, a @ b.T)
+    out = np.full((m, n), np.nan, dtype)
+    got = on("numba", backend.matmul_by_transpose, a, b, out=out)
+    assert got is out
+    assert_agree(out, ref, dtype, "a @ b.T")
+    assert_agree(on("numba", backend.matmul_by_transpose, a, b), ref, dtype, "a @ b.T")
 
 # ----- the layers: numba backend == numpy backend ---------------------------------------------
 
@@ -221,5 +279,21 @@ def test_gradient_check_with_the_numba_backend(layer, rng):
     """Finite differences, not the NumPy twin, as the judge: the kernels are right on their own."""
     randomize(layer, rng)
     x = rng.standard_normal((2, layer.in_channels, 5, 6))
+    report = on("numba", check_module, layer, x)
+    assert report.passed and report.max_error < THRESHOLD, str(report)
+
+
+@pytest.mark.parametrize("layer", [Conv2D(8, 3, 3, stride=2, padding=1),          # C·k·k = 72
+                                   ConvTranspose2D(3, 5, 4, stride=2, padding=1)])  # Cout·k·k = 80
+def test_the_transposed_products_path_agrees_and_passes_the_gradient_check(layer, rng):
+    """A shared axis of at least ROWS_MIN_SHARED: the numba backend computes the output
+    (Conv2D) or dx (ConvTranspose2D) as ``B.T @ A.T`` and moves its rows into images."""
+    from tinyae.backend import numba_ops
+
+    assert layer.in_channels * 9 >= numba_ops.ROWS_MIN_SHARED or \
+        layer.out_channels * 16 >= numba_ops.ROWS_MIN_SHARED
+    randomize(layer, rng)
+    x = rng.standard_normal((3, layer.in_channels, 5, 7))
+    assert_layer_agrees(layer, x, np.float64, rng)
     report = on("numba", check_module, layer, x)
     assert report.passed and report.max_error < THRESHOLD, str(report)

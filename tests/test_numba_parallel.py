@@ -93,3 +93,31 @@ def test_a_conv_layer_agrees_with_numpy_on_the_parallel_kernels(dtype, monkeypat
     tol = 1e-12 if dtype == np.float64 else 1e-5
     for a, b in zip(results["numba"], results["numpy"]):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol * np.abs(b).max())
+
+
+ODD_GEOMETRIES = [  # N, C, H, W, kh, kw, sh, sw, ph, pw: 5x7 images, kernels 1, 3, 4
+    (N, C, 5, 7, k, k, s, s, p, p)
+    for (N, C), k, s, p in [((1, 1), 1, 1, 0), ((3, 3), 3, 1, 1), ((1, 5), 3, 2, 2),
+                            ((3, 5), 4, 2, 1), ((3, 1), 4, 1, 2), ((1, 3), 1, 2, 1)]]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("geometry", ODD_GEOMETRIES)
+def test_gather_and_scatter_give_the_numpy_bits(K, threads, dtype, geometry, rng):
+    """im2col is a copy and col2im adds in the NumPy twin's order: exact, serial and parallel."""
+    from tinyae.backend.numpy_ops import col2im, im2col
+
+    N, C, H, W, kh, kw, sh, sw, ph, pw = geometry
+    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    ref = im2col(x, (kh, kw), (sh, sw), (ph, pw)).reshape(C, kh, kw, N, Ho, Wo)
+    for kernel in (K.im2col, K.im2col_parallel):
+        cols = np.full(ref.shape, np.nan, dtype=dtype)
+        kernel(x, kh, kw, sh, sw, ph, pw, cols)
+        np.testing.assert_array_equal(cols, ref)
+    bias = rng.standard_normal(C).astype(dtype)
+    ref = col2im(cols.reshape(C * kh * kw, -1), x.shape, (kh, kw), (sh, sw), (ph, pw), bias)
+    for kernel in (K.col2im, K.col2im_parallel):
+        out = np.full(x.shape, np.nan, dtype=dtype)
+        kernel(cols, sh, sw, ph, pw, bias, out)
+        np.testing.assert_array_equal(out, ref)

@@ -141,6 +141,26 @@ def col2im(cols, x_shape, kernel_size, stride, padding, bias=None):
     return _ops.col2im(cols, x_shape, kernel_size, stride, padding, bias)
 
 
+def images_from_product(A, B, N, H, W, bias=None):
+    """``A @ B`` (C, N·H·W), one column per pixel, as images ``(N, C, H, W)``, plus ``bias``.
+
+    What ``to_images(matmul(A, B), N, H, W, bias)`` computes, in one call so that a
+    backend may ask BLAS for the product the other way round: the numba backend,
+    when the shared axis is long, computes ``B.T @ A.T`` (one row per pixel, the
+    faster shape for BLAS here) and moves those rows into images in one pass.
+    """
+    return _ops.images_from_product(A, B, N, H, W, bias)
+
+
+def matmul_by_transpose(a, b, out=None):
+    """``a @ b.T``, (m, k)·(n, k)ᵀ -> (m, n), written into ``out`` when given.
+
+    A convolution's weight gradient, ``dW2 = dY @ cols.T``: the numba backend asks
+    BLAS for ``(b @ a.T).T`` instead, faster for these long, thin matrices.
+    """
+    return _ops.matmul_by_transpose(a, b, out)
+
+
 def channels_first(x, sums=None):
     """Images ``(N, C, H, W)`` as ``(C, N·H·W)``: one column per pixel, its channels down it.
 

@@ -18,7 +18,8 @@ Three parts:
    what costs: one pass instead of seven is most of the win.
 3. **Data movement for the convolutions**: the im2col gather, the col2im scatter
    and the layout changes around the matrix products, each one pass over the data
-   (:func:`im2col`, :func:`col2im`, :func:`to_images`, :func:`channels_first`);
+   (:func:`im2col`, :func:`col2im`, :func:`to_images`, :func:`pixel_rows_to_images`,
+   :func:`channels_first`);
    ``tests/test_conv_numba.py`` checks them against the NumPy versions.
 
 Every kernel is compiled on first use for the dtypes it meets (float32 and float64,
@@ -265,22 +266,27 @@ def im2col(x, kh, kw, sh, sw, ph, pw, cols):
 
 @njit(**_FUSED)
 def _im2col_images(x, kh, kw, sh, sw, ph, pw, cols, start, stop):
-    """:func:`im2col` for the images ``k = c·N + n`` from ``start`` to ``stop − 1``."""
+    """:func:`im2col` for the images ``k = c·N + n`` from ``start`` to ``stop − 1``.
+
+    The loops run over 1-D rows (an image row, a patch row and its offsets), which
+    Numba compiles to tighter loops than the same copy indexed in 4 or 5 dimensions.
+    """
     N, C, H, W = x.shape
     Ho, Wo = cols.shape[4], cols.shape[5]
     Wp = W + 2 * pw
     xp = np.zeros((H + 2 * ph) * Wp, dtype=x.dtype)
-    offsets = _patch_offsets(kh, kw, sh, sw, Ho, Wo, Wp)
-    patches = cols.reshape(C, kh, kw, N, Ho * Wo)
+    offsets = _patch_offsets(kh, kw, sh, sw, Ho, Wo, Wp).reshape(kh * kw, Ho * Wo)
+    patches = cols.reshape(C, kh * kw, N, Ho * Wo)
     for k in range(start, stop):
         c, n = k // N, k % N
         for h in range(H):
+            row, src = xp[(h + ph) * Wp + pw:(h + ph) * Wp + pw + W], x[n, c, h]
             for w in range(W):
-                xp[(h + ph) * Wp + w + pw] = x[n, c, h, w]
-        for u in range(kh):
-            for v in range(kw):
-                for q in range(Ho * Wo):
-                    patches[c, u, v, n, q] = xp[offsets[u, v, q]]
+                row[w] = src[w]
+        for t in range(kh * kw):                 # t = u·kw + v
+            dst, off = patches[c, t, n], offsets[t]
+            for q in range(Ho * Wo):
+                dst[q] = xp[off[q]]
 
 
 @njit(**_PARALLEL)
@@ -296,13 +302,15 @@ def im2col_parallel(x, kh, kw, sh, sw, ph, pw, cols):
 
 @njit(**_FUSED)
 def col2im(cols, sh, sw, ph, pw, bias, out):
-    """``out[n, c, i·sh + u − ph, j·sw + v − pw] += cols[c, u, v, n, i, j]``, from ``bias[c]``.
+    """``out[n, c, i·sh + u − ph, j·sw + v − pw] += cols[c, u, v, n, i, j]``, then ``+ bias[c]``.
 
     The adjoint of :func:`im2col`. ``cols`` (C, kh, kw, N, Ho, Wo) C-contiguous;
-    ``out`` (N, C, H, W) is overwritten. For each image: fill a padded buffer with
-    ``bias[c]`` (pass zeros for a plain col2im; a transposed convolution passes its
-    bias, which saves a pass over its output), add its ``kh·kw`` patch rows through
-    the offsets, then copy the middle out: what fell on the padding is dropped.
+    ``out`` (N, C, H, W) is overwritten. For each image: zero a padded buffer, add
+    its ``kh·kw`` patch rows through the offsets, then copy the middle out plus
+    ``bias[c]`` (pass zeros for a plain col2im; a transposed convolution passes
+    its bias, which saves a pass over its output): what fell on the padding is
+    dropped. Each pixel sums its terms in the order of the kernel offsets, then
+    the bias, as the NumPy twin does: the same bits.
     """
     _col2im_images(cols, sh, sw, ph, pw, bias, out, 0, cols.shape[0] * cols.shape[3])
     return out
@@ -315,18 +323,20 @@ def _col2im_images(cols, sh, sw, ph, pw, bias, out, start, stop):
     H, W = out.shape[2], out.shape[3]
     Wp = W + 2 * pw
     xp = np.empty((H + 2 * ph) * Wp, dtype=out.dtype)
-    offsets = _patch_offsets(kh, kw, sh, sw, Ho, Wo, Wp)
-    patches = cols.reshape(C, kh, kw, N, Ho * Wo)
+    offsets = _patch_offsets(kh, kw, sh, sw, Ho, Wo, Wp).reshape(kh * kw, Ho * Wo)
+    patches = cols.reshape(C, kh * kw, N, Ho * Wo)
     for k in range(start, stop):
         c, n = k // N, k % N
-        xp[:] = bias[c]
-        for u in range(kh):
-            for v in range(kw):
-                for q in range(Ho * Wo):
-                    xp[offsets[u, v, q]] += patches[c, u, v, n, q]
+        xp[:] = 0
+        for t in range(kh * kw):                 # t = u·kw + v
+            src, off = patches[c, t, n], offsets[t]
+            for q in range(Ho * Wo):
+                xp[off[q]] += src[q]
+        b = bias[c]
         for h in range(H):
+            row, dst = xp[(h + ph) * Wp + pw:(h + ph) * Wp + pw + W], out[n, c, h]
             for w in range(W):
-                out[n, c, h, w] = xp[(h + ph) * Wp + w + pw]
+                dst[w] = row[w] + b
 
 
 @njit(**_PARALLEL)
@@ -353,6 +363,24 @@ def to_images(m, bias, out):
             b = bias[c]
             for p in range(P):
                 out[n, c, p] = m[c, n, p] + b
+    return out
+
+
+@njit(**_FUSED)
+def pixel_rows_to_images(rows, bias, out):
+    """``out[n, c, p] = rows[n, p, c] + bias[c]``: one row per pixel back to images, plus bias.
+
+    ``rows`` (N, P, C), a product computed as ``B.T @ A.T`` (one row per output
+    pixel, its C channels along it), and ``out`` (N, C, P) with ``P = H·W``, both
+    C-contiguous. One image's block, ``P·C`` numbers, is transposed at a time
+    (a few KB, in the L1 cache); writing ``out`` in order was the faster loop order.
+    """
+    N, P, C = rows.shape
+    for n in range(N):
+        for c in range(C):
+            b = bias[c]
+            for p in range(P):
+                out[n, c, p] = rows[n, p, c] + b
     return out
 
 

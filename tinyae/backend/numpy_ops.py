@@ -29,7 +29,10 @@ def im2col(x, kernel_size, stride, padding):
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
     N, C, H, W = x.shape
     Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+    xp = x
+    if ph or pw:      # zeros around each image: a zeroed array, one slice copy (np.pad: slower)
+        xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=x.dtype)
+        xp[:, :, ph:ph + H, pw:pw + W] = x
     windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))   # (N, C, Hp-kh+1, Wp-kw+1, kh, kw)
     windows = windows[:, :, :(Ho - 1) * sh + 1:sh, :(Wo - 1) * sw + 1:sw]  # (N, C, Ho, Wo, ...)
     cols = np.empty((C, kh, kw, N, Ho, Wo), dtype=x.dtype)
@@ -37,33 +40,47 @@ def im2col(x, kernel_size, stride, padding):
     return cols.reshape(C * kh * kw, N * Ho * Wo)
 
 
-def col2im(cols, x_shape, kernel_size, stride, padding):
+def col2im(cols, x_shape, kernel_size, stride, padding, bias=None):
     """The adjoint of :func:`im2col`: add every patch back onto the pixels it came from.
 
     ``dx[n, c, i·sh + u − ph, j·sw + v − pw] += cols[(c, u, v), (n, i, j)]``; what
-    falls on the padding is dropped. The loop runs over the ``kh·kw`` kernel
-    offsets ``(u, v)`` only: for one offset, the patches of all samples and all
-    positions land on one strided slice of the images, added in one NumPy call.
+    falls on the padding is dropped; then ``+ bias[c]`` on every pixel of channel
+    ``c``, if given. The loop runs over the ``kh·kw`` kernel offsets ``(u, v)``
+    only: for one offset, the patches of all samples and all positions land on one
+    strided slice of the images, added in one NumPy call.
+
+    The sums are made channel first, in a padded ``(C, N, Hp, Wp)`` array, the
+    layout of ``cols``'s rows: each slice is then added as it lies, without a
+    transposed read. One last pass crops the padding, moves the channel axis back
+    to ``(N, C, H, W)`` and adds the bias (the transposed read is paid once, not
+    ``kh·kw`` times). Each pixel sums its terms in the order ``(u, v)``, then the bias.
 
     Parameters
     ----------
     cols : ndarray, shape (C·kh·kw, N·Ho·Wo)
     x_shape : tuple (N, C, H, W)
         Shape of the array :func:`im2col` was (or would be) applied to.
+    bias : ndarray, shape (C,), optional
 
     Returns
     -------
-    ndarray, shape ``x_shape``, dtype of ``cols``
+    ndarray, shape ``x_shape``, C-contiguous, dtype of ``cols``
     """
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
     N, C, H, W = x_shape
     Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
     patches = cols.reshape(C, kh, kw, N, Ho, Wo)
-    xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
+    xp = np.zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
     for u in range(kh):
         for v in range(kw):
-            xp[:, :, u:u + sh * Ho:sh, v:v + sw * Wo:sw] += patches[:, u, v].transpose(1, 0, 2, 3)
-    return xp[:, :, ph:ph + H, pw:pw + W] if ph or pw else xp
+            xp[:, :, u:u + sh * Ho:sh, v:v + sw * Wo:sw] += patches[:, u, v]
+    dx = xp[:, :, ph:ph + H, pw:pw + W].transpose(1, 0, 2, 3)
+    out = np.empty(x_shape, dtype=cols.dtype)
+    if bias is None:
+        np.copyto(out, dx)
+    else:
+        np.add(dx, bias[:, None, None], out=out)
+    return out
 
 
 # ----- the plain NumPy twins: the reference every backend must agree with ---------------
@@ -188,10 +205,18 @@ class NumpyOps:
     @staticmethod
     def col2im(cols, x_shape, kernel_size, stride, padding, bias=None):
         """:func:`col2im`, plus ``bias[c]`` on every pixel of channel ``c`` if given."""
-        out = col2im(cols, x_shape, kernel_size, stride, padding)
-        if bias is not None:
-            out += bias[:, None, None]
-        return out
+        return col2im(cols, x_shape, kernel_size, stride, padding, bias)
+
+    @staticmethod
+    def images_from_product(A, B, N, H, W, bias=None):
+        """``A @ B`` (C, N·H·W) as images ``(N, C, H, W)`` plus ``bias``: the product, then
+        :meth:`to_images`."""
+        return NumpyOps.to_images(np.matmul(A, B), N, H, W, bias)
+
+    @staticmethod
+    def matmul_by_transpose(a, b, out=None):
+        """``a @ b.T`` (m, k)·(n, k)ᵀ -> (m, n), by BLAS, written into ``out`` when given."""
+        return np.matmul(a, b.T, out=out)
 
     @staticmethod
     def channels_first(x, sums=None):
@@ -203,7 +228,14 @@ class NumpyOps:
 
     @staticmethod
     def to_images(m, N, H, W, bias=None):
-        """``(C, N·H·W)`` -> ``(N, C, H, W)`` C-contiguous, ``+ bias[c]`` (overwrites ``m``)."""
-        if bias is not None:
-            m += bias[:, None]
-        return np.ascontiguousarray(m.reshape(-1, N, H, W).transpose(1, 0, 2, 3))
+        """``(C, N·H·W)`` -> ``(N, C, H, W)`` C-contiguous, ``+ bias[c]``: one pass.
+
+        The bias is added during the transposing copy, not before it in place.
+        """
+        images = m.reshape(-1, N, H, W).transpose(1, 0, 2, 3)
+        out = np.empty(images.shape, dtype=m.dtype)
+        if bias is None:
+            np.copyto(out, images)
+        else:
+            np.add(images, bias[:, None, None], out=out)
+        return out

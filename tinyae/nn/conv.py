@@ -246,9 +246,9 @@ class Conv2D(Module):
         # (C·kh·kw, N·Ho·Wo)
         cols = backend.im2col(x, self.kernel_size, self.stride, self.padding)
         W2 = self.params["W"].reshape(self.out_channels, -1)            # (Cout, C·kh·kw)
-        Y = backend.matmul(W2, cols)                                    # (Cout, N·Ho·Wo)
         self.cache = (cols, x.shape)
-        return backend.to_images(Y, N, Ho, Wo, bias=self.params["b"])  # (N, Cout, Ho, Wo)
+        # Y = W2 @ cols (Cout, N·Ho·Wo), one column per output pixel, as images, + b
+        return backend.images_from_product(W2, cols, N, Ho, Wo, bias=self.params["b"])
 
     def backward(self, grad_out, input_grad=True):
         """``dW``, ``db`` into ``grads``; returns ``dx``, or None with ``input_grad=False``.
@@ -261,7 +261,7 @@ class Conv2D(Module):
         dy = _check_grad(self, grad_out, (N, self.out_channels, Ho, Wo), self.dtype)
         dY = backend.channels_first(dy, sums=self.grads["b"])           # (Cout, N·Ho·Wo)
         W2 = self.params["W"].reshape(self.out_channels, -1)
-        backend.matmul(dY, cols.T, out=self.grads["W"].reshape(W2.shape))
+        backend.matmul_by_transpose(dY, cols, out=self.grads["W"].reshape(W2.shape))  # dY @ cols.T
         if not input_grad:
             return None
         dcols = backend.matmul(W2.T, dY)                                # (C·kh·kw, N·Ho·Wo)

@@ -127,13 +127,12 @@ class ConvTranspose2D(Conv2D):
         # (Cout·kh·kw, N·H·W)
         dcols = backend.im2col(dy, self.kernel_size, self.stride, self.padding)
         W2 = self.params["W"].reshape(self.in_channels, -1)
-        backend.matmul(X, dcols.T, out=self.grads["W"].reshape(W2.shape))
+        backend.matmul_by_transpose(X, dcols, out=self.grads["W"].reshape(W2.shape))  # X @ dcols.T
         np.sum(dy, axis=(0, 2, 3), out=self.grads["b"])
         if not input_grad:
             return None
-        dX = backend.matmul(W2, dcols)                                  # (C, N·H·W)
         N, _, H, W = x_shape
-        return backend.to_images(dX, N, H, W)
+        return backend.images_from_product(W2, dcols, N, H, W)          # dX = W2 @ dcols
 
     def config(self):
         return {**super().config(), "output_padding": _plain(self.output_padding)}
