@@ -34,6 +34,7 @@ LOAD_AFTER = 0
 
 _work = 0           # numbers done by the twins so far, in this process
 _kernels = None     # the module tinyae.backend.numba_kernels, once loaded
+_lists = {}         # typed lists of flat views, by the ids of the arrays: see _typed_list
 
 
 def _flat(*arrays):
@@ -110,9 +111,12 @@ class NumbaOps(NumpyOps):
         flat = _flat(z)
         if flat is None:
             return NumpyOps.sigmoid(z)
-        e = np.exp(-np.abs(z))              # NumPy's exp is vectorized, Numba's is not
-        self.k.sigmoid_from_exp(flat[0], e.reshape(-1), e.reshape(-1))
-        return e
+        e = np.abs(z)                       # e = exp(−|z|): NumPy's exp is vectorized,
+        np.negative(e, out=e)               # Numba's is not
+        np.exp(e, out=e)
+        a = np.empty_like(z)                # not into e: see the kernel's docstring
+        self.k.sigmoid_from_exp(flat[0], e.reshape(-1), a.reshape(-1))
+        return a
 
     def sigmoid_backward(self, grad_out, a):
         return self._binary("sigmoid_backward", NumpyOps.sigmoid_backward, grad_out, a)
@@ -134,9 +138,11 @@ class NumbaOps(NumpyOps):
             return NumpyOps.bce_with_logits(z, y)
         e = np.exp(-np.abs(z))              # the vectorized exp and log1p of NumPy
         log1p_e = np.log1p(e)
+        grad = np.empty_like(z)             # not into e: see sigmoid_from_exp's docstring
         value = self.k.bce_with_logits_from_exp(flat[0], flat[1], e.reshape(-1),
-                                                log1p_e.reshape(-1), z.shape[0], e.reshape(-1))
-        return float(value), e
+                                                log1p_e.reshape(-1), z.shape[0],
+                                                grad.reshape(-1))
+        return float(value), grad
 
     def adam_update(self, param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_size,
                     sqrt_c2, decay=1.0):
@@ -147,6 +153,57 @@ class NumbaOps(NumpyOps):
         parallel = PARALLEL and param.size >= PARALLEL_MIN_SIZE
         kernel = self.k.adam_update_parallel if parallel else self.k.adam_update
         kernel(*flat, beta1, beta2, eps, weight_decay, step_size, sqrt_c2, decay)
+
+    def adam_update_multi(self, params, grads, m, v, tmp, beta1, beta2, eps, weight_decay,
+                          step_size, sqrt_c2, decays):
+        flat_params, flat_grads = self._typed_list(params), self._typed_list(grads)
+        if flat_params is None or flat_grads is None or _flat(m, v) is None \
+                or m.dtype != params[0].dtype or grads[0].dtype != m.dtype:
+            return NumpyOps.adam_update_multi(params, grads, m, v, tmp, beta1, beta2, eps,
+                                              weight_decay, step_size, sqrt_c2, decays)
+        if PARALLEL:                         # the prange kernel, parameter by parameter
+            start = 0
+            for param, grad, decay in zip(params, grads, decays):
+                n = param.size
+                self.adam_update(param, grad, m[start:start + n].reshape(param.shape),
+                                 v[start:start + n].reshape(param.shape),
+                                 tmp[start:start + n].reshape(param.shape), beta1, beta2, eps,
+                                 weight_decay, step_size, sqrt_c2, decay)
+                start += n
+            return None
+        self.k.adam_update_multi(flat_params, flat_grads, m, v, beta1, beta2, eps,
+                                 weight_decay, step_size, sqrt_c2,
+                                 np.asarray(decays, dtype=np.float64))
+        return None
+
+    def all_finite(self, arrays):
+        flat = self._typed_list(arrays)
+        if flat is None:
+            return NumpyOps.all_finite(arrays)
+        return bool(self.k.all_finite(flat))
+
+    def _typed_list(self, arrays):
+        """The arrays as a Numba typed list of flat views (None: leave them to the twin).
+
+        Building a typed list costs some 20 µs, ten times a kernel call, so the last
+        few are kept, keyed by the arrays themselves: a model's parameters and
+        gradients are the same arrays at every step. A cached list holds the arrays
+        alive (``arrays`` is kept beside it), so an ``id`` in its key cannot be reused
+        by another array while it is cached.
+        """
+        key = tuple(map(id, arrays))
+        found = _lists.get(key)
+        if found is not None:
+            return found[1]
+        if not arrays or _flat(*arrays) is None:
+            return None
+        from numba.typed import List
+
+        found = List([a.reshape(-1) for a in arrays])
+        if len(_lists) >= 8:                 # forget the oldest
+            del _lists[next(iter(_lists))]
+        _lists[key] = (list(arrays), found)
+        return found
 
     def im2col(self, x, kernel_size, stride, padding):
         if _flat(x) is None:

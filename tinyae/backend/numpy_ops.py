@@ -181,6 +181,37 @@ class NumpyOps:
         param -= tmp
 
     @staticmethod
+    def adam_update_multi(params, grads, m, v, tmp, beta1, beta2, eps, weight_decay,
+                          step_size, sqrt_c2, decays):
+        """One Adam step for every parameter, each with its piece of the flat buffers.
+
+        ``m``, ``v`` and ``tmp`` are flat (1-D) buffers holding every parameter's
+        moments end to end, in the order of ``params``: parameter ``i`` owns the
+        ``params[i].size`` entries after those of parameters ``0 … i−1``. ``decays[i]``
+        is parameter ``i``'s AdamW factor. Here, :meth:`adam_update` on each piece in
+        turn: running each NumPy line once over the whole flat buffers was slower
+        (1.1 ms against 0.85 ms a step for the benchmark's model), as the twelve passes
+        then sweep 1.7 MB arrays instead of one parameter's, which stay in the cache.
+        """
+        start = 0
+        for param, grad, decay in zip(params, grads, decays):
+            piece = slice(start, start + param.size)
+            start += param.size
+            NumpyOps.adam_update(param, grad, m[piece].reshape(param.shape),
+                                 v[piece].reshape(param.shape),
+                                 tmp[piece].reshape(param.shape), beta1, beta2, eps,
+                                 weight_decay, step_size, sqrt_c2, decay)
+
+    @staticmethod
+    def all_finite(arrays):
+        """True when no array holds a NaN or an infinity.
+
+        ``max`` and ``min`` are each one pass with no temporary array, and a NaN
+        wins both (NumPy's reductions propagate it), +inf the first, −inf the second.
+        """
+        return all(np.isfinite(a.max()) and np.isfinite(a.min()) for a in arrays if a.size)
+
+    @staticmethod
     def im2col(x, kernel_size, stride, padding):
         """Patches as columns, ``(N, C, H, W)`` -> ``(C·kh·kw, N·Ho·Wo)``: :func:`im2col`."""
         return im2col(x, kernel_size, stride, padding)
