@@ -310,3 +310,23 @@ def test_divergence_is_caught_before_any_weight_moves(name, dtype, opt):
         assert seen["batch"] == 5, what
         for a, b in zip(params_of(net), seen["before"]):
             np.testing.assert_array_equal(a, b, err_msg=str(what))
+
+
+# ----- the NumPy twins written in place keep the textbook's bits -------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_in_place_numpy_activations_give_the_formulas_bits(dtype, rng):
+    """NumpyOps writes into its own results (out=); the numbers must be the formula's."""
+    from tinyae.nn.activations import sigmoid
+
+    z = (rng.standard_normal((33, 31)) * 30).astype(dtype)
+    z.reshape(-1)[:8] = [0.0, -0.0, np.inf, -np.inf, 1e-40, -1e-40, 700, -700]
+    g = rng.standard_normal(z.shape).astype(dtype)
+    for x in (z, z[:, ::2]):                               # contiguous and strided
+        a = NumpyOps.sigmoid(x)
+        assert a.dtype == dtype
+        assert a.tobytes() == sigmoid(x).tobytes()           # e = exp(−|z|); s·max(e, [z ≥ 0])
+    a = sigmoid(z)
+    assert NumpyOps.sigmoid_backward(g, a).tobytes() == (g * a * (1 - a)).tobytes()
+    t = np.tanh(z)
+    assert NumpyOps.tanh_backward(g, t).tobytes() == (g * (1 - t * t)).tobytes()
