@@ -330,3 +330,20 @@ def test_in_place_numpy_activations_give_the_formulas_bits(dtype, rng):
     assert NumpyOps.sigmoid_backward(g, a).tobytes() == (g * a * (1 - a)).tobytes()
     t = np.tanh(z)
     assert NumpyOps.tanh_backward(g, t).tobytes() == (g * (1 - t * t)).tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("z_dtype", DTYPES)
+def test_numpy_relu_backward_gives_the_bits_and_dtype_of_the_boolean_product(dtype, z_dtype,
+                                                                              rng):
+    z = rng.standard_normal((7, 9)).astype(z_dtype)
+    z[0, :3] = [0.0, -0.0, np.nan]
+    g = rng.standard_normal((7, 9)).astype(dtype)
+    g[1, :2] = [np.inf, -np.inf]
+    g[2, :2] = [-0.0, np.nan]
+    for x, y in ((g, z), (g[:, ::2], z[:, ::2])):
+        with np.errstate(invalid="ignore"):                 # inf · 0, in both
+            want = x * (y > 0)
+            got = NumpyOps.relu_backward(x, y)
+        assert got.dtype == want.dtype
+        assert got.tobytes() == want.tobytes()
