@@ -347,3 +347,13 @@ def test_numpy_relu_backward_gives_the_bits_and_dtype_of_the_boolean_product(dty
             got = NumpyOps.relu_backward(x, y)
         assert got.dtype == want.dtype
         assert got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_a_gradient_of_the_wrong_shape_raises_instead_of_reading_past_it(name, rng):
+    backend.set_backend(name)
+    W = rng.standard_normal((4, 3)).astype(np.float32)
+    b = np.zeros(3, np.float32)
+    short = rng.standard_normal((3, 3)).astype(np.float32)    # 9 numbers for W's 12
+    with pytest.raises(ValueError):
+        ta.Adam(1e-2).step([(W, short), (b, np.ones(3, np.float32))])

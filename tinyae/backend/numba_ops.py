@@ -158,7 +158,8 @@ class NumbaOps(NumpyOps):
                           step_size, sqrt_c2, decays):
         flat_params, flat_grads = self._typed_list(params), self._typed_list(grads)
         if flat_params is None or flat_grads is None or _flat(m, v) is None \
-                or m.dtype != params[0].dtype or grads[0].dtype != m.dtype:
+                or m.dtype != params[0].dtype or grads[0].dtype != m.dtype \
+                or any(p.shape != g.shape for p, g in zip(params, grads)):
             return NumpyOps.adam_update_multi(params, grads, m, v, tmp, beta1, beta2, eps,
                                               weight_decay, step_size, sqrt_c2, decays)
         if PARALLEL:                         # the prange kernel, parameter by parameter

@@ -168,6 +168,7 @@ class Adam(Optimizer):
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
         self.weight_decay = float(weight_decay)
+        self._flat = None   # (params, m, v, tmp, slots) of the last step: see _flat_state
 
     def init_state(self, param):
         return {"m": np.zeros_like(param), "v": np.zeros_like(param),
@@ -210,7 +211,7 @@ class Adam(Optimizer):
         start at 0. None when the pairs cannot share flat buffers (two dtypes, one
         parameter twice, none at all).
         """
-        cached = self.__dict__.get("_flat")
+        cached = self._flat
         if cached is not None and len(cached[0]) == len(pairs) and all(
                 p is q and self.state.get(id(p)) is s
                 for (p, _), q, s in zip(pairs, cached[0], cached[4])) \
