@@ -517,7 +517,7 @@ def profile_epoch(X, name):
             groups["matrix products (BLAS)"] += tottime
         elif "adam" in func or where == "optim.py":
             groups["optimizer step"] += tottime
-        elif func in ("all_finite", "_stop_if_diverged", "_typed_list"):
+        elif func in ("all_finite", "_stop_if_diverged"):
             groups["divergence check"] += tottime     # NumPy's max and min: everything else
         elif where == "activations.py" or func in ("relu", "relu_backward", "sigmoid",
                                                    "sigmoid_backward", "sigmoid_from_exp"):

@@ -221,43 +221,19 @@ def adam_update_parallel(param, grad, m, v, beta1, beta2, eps, weight_decay, ste
                     decay, t * _CHUNK, min((t + 1) * _CHUNK, param.size))
 
 
-@njit(**_FUSED)
-def adam_update_multi(params, grads, m, v, beta1, beta2, eps, weight_decay, step_size,
-                      sqrt_c2, decays):
-    """:func:`adam_update` on every parameter of a model, in one call (a *foreach* step).
-
-    ``params`` and ``grads`` are typed lists of flat arrays; ``m`` and ``v`` hold every
-    parameter's moments end to end, in the order of ``params``; ``decays[k]`` is
-    parameter ``k``'s AdamW factor. Each entry gets :func:`adam_update`'s arithmetic
-    (the same bits); what is saved is the cost of a call from Python per parameter,
-    about as long as the update of a bias.
-    """
-    start = 0
-    for k in range(len(params)):
-        param = params[k]
-        n = param.size
-        _adam_range(param, grads[k], m[start:start + n], v[start:start + n], beta1, beta2,
-                    eps, weight_decay, step_size, sqrt_c2, decays[k], 0, n)
-        start += n
-
-
 @njit(**_FUSED, fastmath={"reassoc"})   # reassoc: the sum may be split into SIMD lanes
-def all_finite(arrays):
-    """True when no array of the typed list ``arrays`` holds a NaN or an infinity.
+def all_finite(a):
+    """True when the (flat) array ``a`` holds no NaN and no infinity.
 
     ``x − x`` is exactly 0 for every finite ``x`` and NaN for ±inf and NaN, so the
-    sum of ``x − x`` over an array is 0 or NaN: one read pass, no branch per entry,
+    sum of ``x − x`` over the array is 0 or NaN: one read pass, no branch per entry,
     in SIMD lanes. (``reassoc`` alone does not let the compiler fold ``x − x`` to 0:
     that needs the "no NaN, no inf" flags, which are not given.)
     """
-    for k in range(len(arrays)):
-        a = arrays[k]
-        acc = a.dtype.type(0)
-        for i in range(a.size):
-            acc += a[i] - a[i]
-        if acc != 0:                      # NaN compares unequal to everything
-            return False
-    return True
+    acc = a.dtype.type(0)
+    for i in range(a.size):
+        acc += a[i] - a[i]
+    return acc == 0                       # NaN compares unequal to everything
 
 
 # ======================================================================================

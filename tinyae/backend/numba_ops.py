@@ -34,7 +34,7 @@ LOAD_AFTER = 0
 
 _work = 0           # numbers done by the twins so far, in this process
 _kernels = None     # the module tinyae.backend.numba_kernels, once loaded
-_lists = {}         # typed lists of flat views, by the ids of the arrays: see _typed_list
+_views = {}         # flat views of the arrays of a step, by their ids: see _flat_views
 
 
 def _flat(*arrays):
@@ -156,55 +156,56 @@ class NumbaOps(NumpyOps):
 
     def adam_update_multi(self, params, grads, m, v, tmp, beta1, beta2, eps, weight_decay,
                           step_size, sqrt_c2, decays):
-        flat_params, flat_grads = self._typed_list(params), self._typed_list(grads)
-        if flat_params is None or flat_grads is None or _flat(m, v) is None \
-                or m.dtype != params[0].dtype or grads[0].dtype != m.dtype \
-                or any(p.shape != g.shape for p, g in zip(params, grads)):
+        views = self._flat_views(params, grads, (m, v))
+        if views is None:
             return NumpyOps.adam_update_multi(params, grads, m, v, tmp, beta1, beta2, eps,
                                               weight_decay, step_size, sqrt_c2, decays)
-        if PARALLEL:                         # the prange kernel, parameter by parameter
-            start = 0
-            for param, grad, decay in zip(params, grads, decays):
-                n = param.size
-                self.adam_update(param, grad, m[start:start + n].reshape(param.shape),
-                                 v[start:start + n].reshape(param.shape),
-                                 tmp[start:start + n].reshape(param.shape), beta1, beta2, eps,
-                                 weight_decay, step_size, sqrt_c2, decay)
-                start += n
-            return None
-        self.k.adam_update_multi(flat_params, flat_grads, m, v, beta1, beta2, eps,
-                                 weight_decay, step_size, sqrt_c2,
-                                 np.asarray(decays, dtype=np.float64))
+        serial, parallel = self.k.adam_update, self.k.adam_update_parallel
+        for (theta, g, mi, vi), decay in zip(views, decays):
+            kernel = parallel if PARALLEL and theta.size >= PARALLEL_MIN_SIZE else serial
+            kernel(theta, g, mi, vi, beta1, beta2, eps, weight_decay, step_size, sqrt_c2,
+                   decay)
         return None
 
     def all_finite(self, arrays):
-        flat = self._typed_list(arrays)
-        if flat is None:
+        views = self._flat_views(arrays)
+        if views is None:
             return NumpyOps.all_finite(arrays)
-        return bool(self.k.all_finite(flat))
+        return all(self.k.all_finite(a) for a, in views)
 
-    def _typed_list(self, arrays):
-        """The arrays as a Numba typed list of flat views (None: leave them to the twin).
+    def _flat_views(self, arrays, partners=(), buffers=()):
+        """Per array: ``[arrays[i], partners[i], its piece of each buffer]``, flat; or None.
 
-        Building a typed list costs some 20 µs, ten times a kernel call, so the last
-        few are kept, keyed by the arrays themselves: a model's parameters and
-        gradients are the same arrays at every step. A cached list holds the arrays
-        alive (``arrays`` is kept beside it), so an ``id`` in its key cannot be reused
-        by another array while it is cached.
+        ``partners[i]`` must have the shape of ``arrays[i]`` (a parameter's gradient);
+        each 1-D buffer (Adam's ``m``, ``v``) is cut into pieces of the arrays' sizes,
+        in order. None when a kernel cannot take them (see :func:`_flat`): the caller
+        then uses the NumPy twin. A kernel call costs about 1 µs (Numba's dispatch),
+        and making the 30-odd views again at every step would cost as much again, so
+        the last few sets are kept, keyed by the arrays themselves: a model's
+        parameters and gradients are the same arrays at every step. The arrays are
+        kept beside their key, so no ``id`` in it can be reused while it is cached.
         """
-        key = tuple(map(id, arrays))
-        found = _lists.get(key)
+        key = (tuple(map(id, arrays)), tuple(map(id, partners)), tuple(map(id, buffers)))
+        found = _views.get(key)
         if found is not None:
             return found[1]
-        if not arrays or _flat(*arrays) is None:
+        if not arrays or (partners and len(partners) != len(arrays)):
             return None
-        from numba.typed import List
-
-        found = List([a.reshape(-1) for a in arrays])
-        if len(_lists) >= 8:                 # forget the oldest
-            del _lists[next(iter(_lists))]
-        _lists[key] = (list(arrays), found)
-        return found
+        views, start = [], 0
+        for i, a in enumerate(arrays):
+            if partners and partners[i].shape != a.shape:
+                return None
+            row = [a, partners[i]] if partners else [a]
+            row += [buffer[start:start + a.size] for buffer in buffers]
+            start += a.size
+            flat = _flat(*row)
+            if flat is None or any(f.size != a.size for f in flat):
+                return None
+            views.append(flat)
+        if len(_views) >= 8:                 # forget the oldest
+            del _views[next(iter(_views))]
+        _views[key] = ((arrays, partners, buffers), views)
+        return views
 
     def im2col(self, x, kernel_size, stride, padding):
         if _flat(x) is None:
