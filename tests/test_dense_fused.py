@@ -247,6 +247,15 @@ def test_a_parameter_added_later_keeps_the_others_moments(rng):
         np.testing.assert_array_equal(fast.state[id(x)]["v"], slow.state[id(y)]["v"])
 
 
+def test_step_takes_any_iterable_of_pairs(rng):
+    a, g = rng.standard_normal(5), rng.standard_normal(5)
+    A, B = a.copy(), a.copy()
+    ta.Adam(1e-2).step(iter([(A, g)]))
+    per_parameter_adam(ta.Adam(1e-2)).step([(B, g)])
+    np.testing.assert_array_equal(A, B)
+    assert not np.array_equal(A, a)
+
+
 def test_a_parameter_listed_twice_takes_the_per_parameter_path(rng):
     a = rng.standard_normal(5)
     g = rng.standard_normal(5)

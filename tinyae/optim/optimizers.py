@@ -185,6 +185,7 @@ class Adam(Optimizer):
         :meth:`update`, the one-parameter step. A parameter listed twice, or
         parameters of two dtypes, take the one-parameter path.
         """
+        pairs = list(pairs)                  # any iterable of pairs, as for Optimizer.step
         flat = self._flat_state(pairs)
         if flat is None:
             return super().step(pairs)
