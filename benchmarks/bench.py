@@ -576,7 +576,7 @@ def profile_epoch(X, name):
     t.run_epoch()
     prof.disable()
     stats = pstats.Stats(prof).stats
-    groups = {"matrix products (BLAS)": 0.0, "optimizer step": 0.0,
+    groups = {"matrix products (BLAS)": 0.0, "optimizer step": 0.0, "divergence check": 0.0,
               "activations": 0.0, "loss": 0.0, "input checks": 0.0, "everything else": 0.0}
     total = 0.0
     for (filename, _, func), (_, _, tottime, _, _) in stats.items():
@@ -586,6 +586,8 @@ def profile_epoch(X, name):
             groups["matrix products (BLAS)"] += tottime
         elif "adam" in func or where == "optim.py":
             groups["optimizer step"] += tottime
+        elif func in ("all_finite", "_stop_if_diverged"):
+            groups["divergence check"] += tottime     # NumPy's max and min: everything else
         elif where == "activations.py" or func in ("relu", "relu_backward", "sigmoid",
                                                    "sigmoid_backward", "sigmoid_from_exp"):
             groups["activations"] += tottime

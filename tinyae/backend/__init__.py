@@ -121,6 +121,31 @@ def adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_si
                             step_size, sqrt_c2, decay)
 
 
+def adam_update_multi(params, grads, m, v, tmp, beta1, beta2, eps, weight_decay, step_size,
+                      sqrt_c2, decays):
+    """:func:`adam_update` on every parameter in one call; see :meth:`NumpyOps.adam_update_multi`.
+
+    Parameters
+    ----------
+    params, grads : lists of ndarrays
+        ``grads[i]`` has the shape and dtype of ``params[i]``.
+    m, v, tmp : ndarrays, shape (Σ params[i].size,)
+        Every parameter's moments (and scratch) end to end, in the order of ``params``.
+    decays : list of float
+        AdamW's ``1 − lr·λ`` per parameter (1.0: no decay).
+    """
+    return _ops.adam_update_multi(params, grads, m, v, tmp, beta1, beta2, eps, weight_decay,
+                                  step_size, sqrt_c2, decays)
+
+
+def all_finite(arrays):
+    """True when no array of the list ``arrays`` holds a NaN or an infinity.
+
+    What the training loop asks of the gradients before every optimizer step.
+    """
+    return _ops.all_finite(arrays)
+
+
 def im2col(x, kernel_size, stride, padding):
     """The patches of ``x`` (N, C, H, W) as columns, ``(C·kh·kw, N·Ho·Wo)``.
 

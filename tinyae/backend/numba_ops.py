@@ -38,6 +38,7 @@ LOAD_AFTER = 0
 
 _work = 0           # numbers done by the twins so far, in this process
 _kernels = None     # the module tinyae.backend.numba_kernels, once loaded
+_views = {}         # flat views of the arrays of a step, by their ids: see _flat_views
 
 
 def _flat(*arrays):
@@ -114,9 +115,12 @@ class NumbaOps(NumpyOps):
         flat = _flat(z)
         if flat is None:
             return NumpyOps.sigmoid(z)
-        e = np.exp(-np.abs(z))              # NumPy's exp is vectorized, Numba's is not
-        self.k.sigmoid_from_exp(flat[0], e.reshape(-1), e.reshape(-1))
-        return e
+        e = np.abs(z)                       # e = exp(−|z|): NumPy's exp is vectorized,
+        np.negative(e, out=e)               # Numba's is not
+        np.exp(e, out=e)
+        a = np.empty_like(z)                # not into e: see the kernel's docstring
+        self.k.sigmoid_from_exp(flat[0], e.reshape(-1), a.reshape(-1))
+        return a
 
     def sigmoid_backward(self, grad_out, a):
         return self._binary("sigmoid_backward", NumpyOps.sigmoid_backward, grad_out, a)
@@ -138,9 +142,11 @@ class NumbaOps(NumpyOps):
             return NumpyOps.bce_with_logits(z, y)
         e = np.exp(-np.abs(z))              # the vectorized exp and log1p of NumPy
         log1p_e = np.log1p(e)
+        grad = np.empty_like(z)             # not into e: see sigmoid_from_exp's docstring
         value = self.k.bce_with_logits_from_exp(flat[0], flat[1], e.reshape(-1),
-                                                log1p_e.reshape(-1), z.shape[0], e.reshape(-1))
-        return float(value), e
+                                                log1p_e.reshape(-1), z.shape[0],
+                                                grad.reshape(-1))
+        return float(value), grad
 
     def adam_update(self, param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_size,
                     sqrt_c2, decay=1.0):
@@ -151,6 +157,59 @@ class NumbaOps(NumpyOps):
         parallel = PARALLEL and param.size >= PARALLEL_MIN_SIZE
         kernel = self.k.adam_update_parallel if parallel else self.k.adam_update
         kernel(*flat, beta1, beta2, eps, weight_decay, step_size, sqrt_c2, decay)
+
+    def adam_update_multi(self, params, grads, m, v, tmp, beta1, beta2, eps, weight_decay,
+                          step_size, sqrt_c2, decays):
+        views = self._flat_views(params, grads, (m, v))
+        if views is None:
+            return NumpyOps.adam_update_multi(params, grads, m, v, tmp, beta1, beta2, eps,
+                                              weight_decay, step_size, sqrt_c2, decays)
+        serial, parallel = self.k.adam_update, self.k.adam_update_parallel
+        for (theta, g, mi, vi), decay in zip(views, decays):
+            kernel = parallel if PARALLEL and theta.size >= PARALLEL_MIN_SIZE else serial
+            kernel(theta, g, mi, vi, beta1, beta2, eps, weight_decay, step_size, sqrt_c2,
+                   decay)
+        return None
+
+    def all_finite(self, arrays):
+        views = self._flat_views(arrays)
+        if views is None:
+            return NumpyOps.all_finite(arrays)
+        return all(self.k.all_finite(a) for a, in views)
+
+    def _flat_views(self, arrays, partners=(), buffers=()):
+        """Per array: ``[arrays[i], partners[i], its piece of each buffer]``, flat; or None.
+
+        ``partners[i]`` must have the shape of ``arrays[i]`` (a parameter's gradient);
+        each 1-D buffer (Adam's ``m``, ``v``) is cut into pieces of the arrays' sizes,
+        in order. None when a kernel cannot take them (see :func:`_flat`): the caller
+        then uses the NumPy twin. A kernel call costs about 1 µs (Numba's dispatch),
+        and making the 30-odd views again at every step would cost as much again, so
+        the last few sets are kept, keyed by the arrays themselves: a model's
+        parameters and gradients are the same arrays at every step. The arrays are
+        kept beside their key, so no ``id`` in it can be reused while it is cached.
+        """
+        key = (tuple(map(id, arrays)), tuple(map(id, partners)), tuple(map(id, buffers)))
+        found = _views.get(key)
+        if found is not None:
+            return found[1]
+        if not arrays or (partners and len(partners) != len(arrays)):
+            return None
+        views, start = [], 0
+        for i, a in enumerate(arrays):
+            if partners and partners[i].shape != a.shape:
+                return None
+            row = [a, partners[i]] if partners else [a]
+            row += [buffer[start:start + a.size] for buffer in buffers]
+            start += a.size
+            flat = _flat(*row)
+            if flat is None or any(f.size != a.size for f in flat):
+                return None
+            views.append(flat)
+        if len(_views) >= 8:                 # forget the oldest
+            del _views[next(iter(_views))]
+        _views[key] = ((arrays, partners, buffers), views)
+        return views
 
     def im2col(self, x, kernel_size, stride, padding):
         if _flat(x) is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import backend
 from .._validate import trusted_inputs
 from ..data.datasets import add_noise
 from ..errors import DivergenceError, NotFiniteError
@@ -303,8 +304,9 @@ def fit(model, X, loss="mse", optimizer=None, epochs=10, batch_size=64, validati
                     value = model.loss_and_backward(x_in, target, loss_fn)
             except NotFiniteError:  # X was checked, so an activation overflowed
                 value = np.nan
-            _stop_if_diverged(value, model, epoch, batch, optimizer)
-            optimizer.step(model.parameters())
+            pairs = model.parameters()
+            _stop_if_diverged(value, pairs, epoch, batch, optimizer)
+            optimizer.step(pairs)
             total += value * len(x)
             for name, part in (getattr(model, "terms", None) or {}).items():
                 terms[name] = terms.get(name, 0.0) + part * len(x)
@@ -363,16 +365,16 @@ class _Checkpointer:
                         generators=self.generators, history=s.history)
 
 
-def _stop_if_diverged(value, model, epoch, batch, optimizer):
+def _stop_if_diverged(value, pairs, epoch, batch, optimizer):
     """Raise :class:`DivergenceError` before a non-finite loss or gradient reaches the weights.
 
     Checked before the optimizer step, so the model keeps the parameters of the
-    last step that was finite. The gradient check is one cheap sum per array.
+    last step that was finite. ``pairs`` are the model's ``(param, grad)`` pairs; the
+    gradient check is one read pass over them all (:func:`tinyae.backend.all_finite`).
     """
     bad = not np.isfinite(value)
     if not bad:
-        with np.errstate(over="ignore", invalid="ignore"):
-            bad = not all(np.isfinite(g.sum()) for _, g in model.parameters())
+        bad = not backend.all_finite([g for _, g in pairs])
     if bad:
         what = "loss" if not np.isfinite(value) else "gradient"
         raise DivergenceError(

@@ -168,12 +168,78 @@ class Adam(Optimizer):
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
         self.weight_decay = float(weight_decay)
+        self._flat = None   # (params, m, v, tmp, slots) of the last step: see _flat_state
 
     def init_state(self, param):
         return {"m": np.zeros_like(param), "v": np.zeros_like(param),
                 "tmp": np.empty_like(param)}
 
     scratch = ("tmp",)
+
+    def step(self, pairs):
+        """One Adam step on every ``(param, grad)`` pair, in one backend call.
+
+        Every parameter's ``m`` (and ``v``, ``tmp``) is a view of one flat buffer
+        (:meth:`_flat_state`), so ``backend.adam_update_multi`` updates them all at
+        once, as PyTorch's *foreach* Adam does; per entry the arithmetic is that of
+        :meth:`update`, the one-parameter step. A parameter listed twice, or
+        parameters of two dtypes, take the one-parameter path.
+        """
+        pairs = list(pairs)                  # any iterable of pairs, as for Optimizer.step
+        flat = self._flat_state(pairs)
+        if flat is None:
+            return super().step(pairs)
+        self.t += 1
+        params, m, v, tmp = flat
+        backend.adam_update_multi(params, [g for _, g in pairs], m, v, tmp,
+                                  self.beta1, self.beta2, self.eps, self.weight_decay,
+                                  step_size=self.lr / (1 - self.beta1 ** self.t),
+                                  sqrt_c2=math.sqrt(1 - self.beta2 ** self.t),
+                                  decays=[self._decay(p) for p in params])
+        return None
+
+    def _decay(self, param):
+        """The factor θ is multiplied by before the step: 1 (AdamW overrides it)."""
+        return 1.0
+
+    def _flat_state(self, pairs):
+        """``(params, m, v, tmp)``: the parameters, and their buffers end to end, flat.
+
+        ``self.state[id(param)]["m"]`` is then a view of ``m`` (its piece, reshaped).
+        Made at the first step, and again whenever the parameters are not those of
+        the last step or a slot was replaced (``load_state_dict``, a new layer): the
+        moments already there are copied into the new buffers, a new parameter's
+        start at 0. None when the pairs cannot share flat buffers (two dtypes, one
+        parameter twice, none at all).
+        """
+        cached = self._flat
+        if cached is not None and len(cached[0]) == len(pairs) and all(
+                p is q and self.state.get(id(p)) is s
+                for (p, _), q, s in zip(pairs, cached[0], cached[4])) \
+                and cached[4][0]["m"].base is cached[1]:    # still views (not copies)
+            return cached[:4]
+        params = [p for p, _ in pairs]
+        if not params or len({p.dtype for p in params}) != 1 \
+                or len({id(p) for p in params}) != len(params):
+            return None
+        total = sum(p.size for p in params)
+        m, v = np.zeros(total, params[0].dtype), np.zeros(total, params[0].dtype)
+        tmp = np.empty(total, params[0].dtype)
+        slots, start = [], 0
+        for p in params:
+            old = self.state.get(id(p))
+            if old is not None and old["param"]() is not p:
+                old = None                  # an id reused by a new array
+            piece = slice(start, start + p.size)
+            state = {"m": m[piece].reshape(p.shape), "v": v[piece].reshape(p.shape),
+                     "tmp": tmp[piece].reshape(p.shape), "param": weakref.ref(p)}
+            if old is not None:
+                state["m"][...], state["v"][...] = old["m"], old["v"]
+            self.state[id(p)] = state
+            slots.append(state)
+            start += p.size
+        self._flat = (params, m, v, tmp, slots)
+        return self._flat[:4]
 
     def update(self, param, grad, state):
         # g = grad + wd·θ;  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
@@ -182,7 +248,8 @@ class Adam(Optimizer):
         backend.adam_update(param, grad, state["m"], state["v"], state["tmp"],
                             self.beta1, self.beta2, self.eps, self.weight_decay,
                             step_size=self.lr / (1 - self.beta1 ** self.t),
-                            sqrt_c2=math.sqrt(1 - self.beta2 ** self.t))
+                            sqrt_c2=math.sqrt(1 - self.beta2 ** self.t),
+                            decay=self._decay(param))
 
     def config(self):
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
@@ -223,15 +290,11 @@ class AdamW(Adam):
             raise ValueError(f"decay must be 'weights' or 'all', got {decay!r}")
         self.decoupled_weight_decay, self.decay = float(weight_decay), decay
 
-    def update(self, param, grad, state):
+    def _decay(self, param):
         # θ ← (1 − lr·λ)·θ, then Adam's step on the plain gradient (self.weight_decay is 0):
-        # backend.adam_update multiplies θ by `decay` as it subtracts the step, one pass
+        # the backend multiplies θ by this factor as it subtracts the step, one pass
         decayed = self.decay == "all" or param.ndim >= 2
-        backend.adam_update(param, grad, state["m"], state["v"], state["tmp"],
-                            self.beta1, self.beta2, self.eps, self.weight_decay,
-                            step_size=self.lr / (1 - self.beta1 ** self.t),
-                            sqrt_c2=math.sqrt(1 - self.beta2 ** self.t),
-                            decay=1 - self.lr * self.decoupled_weight_decay if decayed else 1.0)
+        return 1 - self.lr * self.decoupled_weight_decay if decayed else 1.0
 
     def config(self):
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
