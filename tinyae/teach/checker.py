@@ -26,7 +26,7 @@ from .diagnose import (
     recognise,
     worst_entry,
 )
-from .gradcheck import numerical_gradient, relative_error
+from .gradcheck import FD_STEP, fd_noise, numerical_gradient, relative_error
 from .report import FunctionResult, GradientRow
 
 
@@ -68,24 +68,6 @@ def _make_case(ex, shape, seed):
     noise = fd_noise(ex.loss(*args)) if any(n is not None for n in ex.wrt) else 0.0
     return _Case(f"{label}, seed {seed}", args, expected, tuple(numeric), ex.sizes(*args),
                  noise)
-
-
-#: The finite differences' step (``numerical_gradient``'s default).
-FD_STEP = 1e-5
-
-
-def fd_noise(loss, h=FD_STEP):
-    r"""How far a centred difference can be off from rounding alone, as an absolute number.
-
-    Each loss value carries a rounding error of about $\epsilon |L|$ ($\epsilon$ the float64
-    machine epsilon), so $(L(x + h) - L(x - h)) / 2h$ can be off by about $\epsilon |L| / h$
-    whatever the true slope. A slope far smaller than that (the tanh of a large input:
-    $\tanh'(-8.8) \approx 10^{-7}$) is measured with a large *relative* error by the
-    differences, while the student's answer is right; a miss below this bound (with a
-    safety factor of 10) is not counted against the answer. The comparison with the
-    reference, which has no such noise, still has to pass.
-    """
-    return 10 * np.finfo(np.float64).eps * max(abs(float(loss)), 1.0) / h
 
 
 def _describe_args(ex, args):

@@ -91,6 +91,24 @@ def _numerical_gradient(f, x, h, entries=None):
     return grad, (right, left)
 
 
+#: The step of the exercise checker's finite differences (``numerical_gradient``'s default).
+FD_STEP = 1e-5
+
+
+def fd_noise(loss, h=FD_STEP):
+    r"""How far a centred difference can be off from rounding alone, as an absolute number.
+
+    Each loss value carries a rounding error of about $\epsilon |L|$ ($\epsilon$ the float64
+    machine epsilon), so $(L(x + h) - L(x - h)) / 2h$ can be off by about $\epsilon |L| / h$
+    whatever the true slope. A slope far smaller than that (the tanh of a large input:
+    $\tanh'(-8.8) \approx 10^{-7}$) is measured with a large *relative* error by the
+    differences, while the student's answer is right; a miss below this bound (with a
+    safety factor of 10) is not counted against the answer. The comparison with the
+    reference, which has no such noise, still has to pass.
+    """
+    return 10 * np.finfo(np.float64).eps * max(abs(float(loss)), 1.0) / h
+
+
 def relative_error(a, b):
     r"""$\max|a - b| / \max(\max|a|, \max|b|)$: the error relative to the arrays' scale.
 
