@@ -222,15 +222,15 @@ def test_col2im_sums_each_pixel_in_kernel_order_then_adds_the_bias(dtype, rng):
 
     N, C, H, W, (kh, kw), (sh, sw), (ph, pw) = 3, 2, 5, 7, (3, 2), (2, 1), (1, 2)
     Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    cols = rng.standard_normal((C * kh * kw, Ho * Wo * N)).astype(dtype)
+    cols = rng.standard_normal((C * kh * kw, N * Ho * Wo)).astype(dtype)
     bias = rng.standard_normal(C).astype(dtype)
-    patches = cols.reshape(C, kh, kw, Ho, Wo, N)          # column (i, j, n): pixels, then batch
+    patches = cols.reshape(C, kh, kw, N, Ho, Wo)
     ref = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype)
     for u in range(kh):
         for v in range(kw):
             for i in range(Ho):
                 for j in range(Wo):
-                    ref[:, :, i * sh + u, j * sw + v] += patches[:, u, v, i, j, :].T
+                    ref[:, :, i * sh + u, j * sw + v] += patches[:, u, v, :, i, j].T
     ref = ref[:, :, ph:ph + H, pw:pw + W] + bias[:, None, None]
     got = NumpyOps.col2im(cols, (N, C, H, W), (kh, kw), (sh, sw), (ph, pw), bias)
     assert got.flags.c_contiguous and got.dtype == dtype

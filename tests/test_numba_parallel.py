@@ -61,7 +61,7 @@ def test_im2col_and_col2im_parallel_are_the_serial_kernels(K, threads, dtype, ge
     N, C, H, W, kh, kw, sh, sw, ph, pw = geometry
     Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
     x = rng.standard_normal((N, C, H, W)).astype(dtype)
-    cols = [np.full((C, kh, kw, Ho, Wo, N), np.nan, dtype=dtype) for _ in range(2)]
+    cols = [np.full((C, kh, kw, N, Ho, Wo), np.nan, dtype=dtype) for _ in range(2)]
     K.im2col(x, kh, kw, sh, sw, ph, pw, cols[0])
     K.im2col_parallel(x, kh, kw, sh, sw, ph, pw, cols[1])
     np.testing.assert_array_equal(cols[1], cols[0])
@@ -110,7 +110,7 @@ def test_gather_and_scatter_give_the_numpy_bits(K, threads, dtype, geometry, rng
     N, C, H, W, kh, kw, sh, sw, ph, pw = geometry
     Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
     x = rng.standard_normal((N, C, H, W)).astype(dtype)
-    ref = im2col(x, (kh, kw), (sh, sw), (ph, pw)).reshape(C, kh, kw, Ho, Wo, N)
+    ref = im2col(x, (kh, kw), (sh, sw), (ph, pw)).reshape(C, kh, kw, N, Ho, Wo)
     for kernel in (K.im2col, K.im2col_parallel):
         cols = np.full(ref.shape, np.nan, dtype=dtype)
         kernel(x, kh, kw, sh, sw, ph, pw, cols)

@@ -122,9 +122,7 @@ def adam_update(param, grad, m, v, tmp, beta1, beta2, eps, weight_decay, step_si
 
 
 def im2col(x, kernel_size, stride, padding):
-    """The patches of ``x`` (N, C, H, W) as columns, ``(C·kh·kw, Ho·Wo·N)``.
-
-    Column ``(i, j, n)``: pixels, then batch (see :func:`tinyae.backend.numpy_ops.im2col`).
+    """The patches of ``x`` (N, C, H, W) as columns, ``(C·kh·kw, N·Ho·Wo)``.
 
     What :func:`tinyae.nn.conv.im2col` computes; the numba backend does it in one
     pass (``_numba_kernels.im2col``) instead of pad, view and copy. The
@@ -144,9 +142,7 @@ def col2im(cols, x_shape, kernel_size, stride, padding, bias=None):
 
 
 def images_from_product(A, B, N, H, W, bias=None):
-    """``A @ B`` (C, H·W·N), one column per pixel, as images ``(N, C, H, W)``, plus ``bias``.
-
-    The columns are ordered ``(h, w, n)``, pixels then batch, as :func:`im2col`'s.
+    """``A @ B`` (C, N·H·W), one column per pixel, as images ``(N, C, H, W)``, plus ``bias``.
 
     What ``to_images(matmul(A, B), N, H, W, bias)`` computes, in one call so that a
     backend may ask BLAS for the product the other way round: the numba backend,
@@ -166,9 +162,7 @@ def matmul_by_transpose(a, b, out=None):
 
 
 def channels_first(x, sums=None):
-    """Images ``(N, C, H, W)`` as ``(C, H·W·N)``: one column per pixel, its channels down it.
-
-    Columns ordered ``(h, w, n)``, pixels then batch, as :func:`im2col`'s.
+    """Images ``(N, C, H, W)`` as ``(C, N·H·W)``: one column per pixel, its channels down it.
 
     With ``sums`` (an array of shape ``(C,)``), also writes each channel's sum
     over the batch and the pixels into it (a convolution's bias gradient): the
@@ -178,9 +172,7 @@ def channels_first(x, sums=None):
 
 
 def to_images(m, N, H, W, bias=None):
-    """``(C, H·W·N)``, one column per pixel (pixels, then batch), back to images ``(N, C, H, W)``.
-
-    The result is C-contiguous.
+    """``(C, N·H·W)``, one column per pixel, back to C-contiguous images ``(N, C, H, W)``.
 
     Plus ``bias[c]`` on every pixel of channel ``c`` when given (``m`` may then be
     overwritten); the numba backend adds and transposes in one pass.

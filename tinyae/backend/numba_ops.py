@@ -158,10 +158,10 @@ class NumbaOps(NumpyOps):
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
         N, C, H, W = x.shape
         Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-        cols = np.empty((C, kh, kw, Ho, Wo, N), dtype=x.dtype)
+        cols = np.empty((C, kh, kw, N, Ho, Wo), dtype=x.dtype)
         kernel = self.k.im2col_parallel if PARALLEL else self.k.im2col
         kernel(x, kh, kw, sh, sw, ph, pw, cols)
-        return cols.reshape(C * kh * kw, Ho * Wo * N)
+        return cols.reshape(C * kh * kw, N * Ho * Wo)
 
     def col2im(self, cols, x_shape, kernel_size, stride, padding, bias=None):
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
@@ -172,7 +172,7 @@ class NumbaOps(NumpyOps):
         out = np.empty(x_shape, dtype=cols.dtype)
         bias = np.zeros(C, dtype=cols.dtype) if bias is None else bias
         kernel = self.k.col2im_parallel if PARALLEL else self.k.col2im
-        kernel(cols.reshape(C, kh, kw, Ho, Wo, N), sh, sw, ph, pw, bias, out)
+        kernel(cols.reshape(C, kh, kw, N, Ho, Wo), sh, sw, ph, pw, bias, out)
         return out
 
     def images_from_product(self, A, B, N, H, W, bias=None):
@@ -189,10 +189,10 @@ class NumbaOps(NumpyOps):
                 or (bias is not None and bias.dtype != A.dtype):
             return self.to_images(np.matmul(A, B), N, H, W, bias)
         C = A.shape[0]
-        rows = np.matmul(B.T, A.T)                         # (H·W·N, C): one row per pixel
+        rows = np.matmul(B.T, A.T)                         # (N·H·W, C): one row per pixel
         out = np.empty((N, C, H, W), dtype=A.dtype)
         bias = np.zeros(C, dtype=A.dtype) if bias is None else bias
-        self.k.pixel_rows_to_images(rows.reshape(H * W, N, C), bias, out.reshape(N, C, H * W))
+        self.k.pixel_rows_to_images(rows.reshape(N, H * W, C), bias, out.reshape(N, C, H * W))
         return out
 
     def matmul_by_transpose(self, a, b, out=None):
@@ -209,9 +209,9 @@ class NumbaOps(NumpyOps):
         if _flat(x) is None or (sums is not None and sums.dtype != x.dtype):
             return NumpyOps.channels_first(x, sums)
         N, C, H, W = x.shape
-        out = np.empty((C, H * W * N), dtype=x.dtype)
+        out = np.empty((C, N * H * W), dtype=x.dtype)
         sums = np.empty(C, dtype=x.dtype) if sums is None else sums
-        self.k.channels_first(x.reshape(N, C, H * W), out.reshape(C, H * W, N), sums)
+        self.k.channels_first(x.reshape(N, C, H * W), out.reshape(C, N, H * W), sums)
         return out
 
     def to_images(self, m, N, H, W, bias=None):
@@ -220,5 +220,5 @@ class NumbaOps(NumpyOps):
             return NumpyOps.to_images(m, N, H, W, bias)
         out = np.empty((N, C, H, W), dtype=m.dtype)
         bias = np.zeros(C, dtype=m.dtype) if bias is None else bias
-        self.k.to_images(m.reshape(C, H * W, N), bias, out.reshape(N, C, H * W))
+        self.k.to_images(m.reshape(C, N, H * W), bias, out.reshape(N, C, H * W))
         return out

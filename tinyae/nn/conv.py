@@ -131,14 +131,11 @@ def _check_grad(module, grad_out, shape, dtype):
 # ----- im2col and col2im: the data movement ------------------------------------------------
 
 def im2col(x, kernel_size, stride=1, padding=0):
-    """Cut ``x`` into patches, one per column: ``(N, C, H, W)`` -> ``(C·kh·kw, Ho·Wo·N)``.
+    """Cut ``x`` into patches, one per column: ``(N, C, H, W)`` -> ``(C·kh·kw, N·Ho·Wo)``.
 
-    Column ``(i, j, n)`` (pixels, then batch) is the patch of output pixel ``(i, j)``
-    of image ``n``: the batch is the fastest-changing index, so the copies move runs of
-    ``N`` contiguous numbers instead of rows of ``Wo`` pixels. The plain NumPy version,
-    :func:`tinyae.backend.numpy_ops.im2col` (read it there), taking an int or a pair
-    for each argument. The layers call ``backend.im2col``, which the numba backend
-    replaces by a one-pass kernel.
+    The plain NumPy version, :func:`tinyae.backend.numpy_ops.im2col` (read it there),
+    taking an int or a pair for each argument. The layers call ``backend.im2col``,
+    which the numba backend replaces by a one-pass kernel.
     """
     return numpy_ops.im2col(x, _pair(kernel_size, "kernel_size", 1), _pair(stride, "stride", 1),
                             _pair(padding, "padding", 0))
@@ -187,11 +184,10 @@ class Conv2D(Module):
     $$y_{n,o,i,j} = b_o + \sum_c \sum_u \sum_v W_{o,c,u,v}\, x^p_{n,\,c,\,i s_h + u,\,j s_w + v}$$
 
     Computed as one matrix product: with the patches as columns, ``cols = im2col(x)``
-    (C·kh·kw, Ho·Wo·N), and the kernels as rows, ``W2 = W.reshape(Cout, C·kh·kw)``,
-    ``Y = W2 @ cols + b`` (Cout, Ho·Wo·N) holds output pixel ``(i, j)`` of image ``n``
-    in column ``(i, j, n)`` (pixels, then batch: see :func:`im2col`). It is a Dense
-    layer applied to every patch, in the column convention $Wx + b$ (Dense's row form
-    $xW^\top$ is the transpose).
+    (C·kh·kw, N·Ho·Wo), and the kernels as rows, ``W2 = W.reshape(Cout, C·kh·kw)``,
+    ``Y = W2 @ cols + b`` (Cout, N·Ho·Wo) holds output pixel ``(n, i, j)`` in column
+    ``(n, i, j)``. It is a Dense layer applied to every patch, in the column
+    convention $Wx + b$ (Dense's row form $xW^\top$ is the transpose).
 
     Backward (given ``dy`` of shape (N, Cout, Ho, Wo), as a matrix ``dY`` like ``Y``)
     --------
@@ -247,11 +243,11 @@ class Conv2D(Module):
         x = _check_images(x, repr(self), self.in_channels, self.dtype)
         N = x.shape[0]
         _, Ho, Wo = self.output_shape(x.shape[1:])
-        # (C·kh·kw, Ho·Wo·N)
+        # (C·kh·kw, N·Ho·Wo)
         cols = backend.im2col(x, self.kernel_size, self.stride, self.padding)
         W2 = self.params["W"].reshape(self.out_channels, -1)            # (Cout, C·kh·kw)
         self.cache = (cols, x.shape)
-        # Y = W2 @ cols (Cout, Ho·Wo·N), one column per output pixel, as images, + b
+        # Y = W2 @ cols (Cout, N·Ho·Wo), one column per output pixel, as images, + b
         return backend.images_from_product(W2, cols, N, Ho, Wo, bias=self.params["b"])
 
     def backward(self, grad_out, input_grad=True):
@@ -263,12 +259,12 @@ class Conv2D(Module):
         cols, x_shape = self._cached()
         N, (_, Ho, Wo) = x_shape[0], self.output_shape(x_shape[1:])
         dy = _check_grad(self, grad_out, (N, self.out_channels, Ho, Wo), self.dtype)
-        dY = backend.channels_first(dy, sums=self.grads["b"])           # (Cout, Ho·Wo·N)
+        dY = backend.channels_first(dy, sums=self.grads["b"])           # (Cout, N·Ho·Wo)
         W2 = self.params["W"].reshape(self.out_channels, -1)
         backend.matmul_by_transpose(dY, cols, out=self.grads["W"].reshape(W2.shape))  # dY @ cols.T
         if not input_grad:
             return None
-        dcols = backend.matmul(W2.T, dY)                                # (C·kh·kw, Ho·Wo·N)
+        dcols = backend.matmul(W2.T, dY)                                # (C·kh·kw, N·Ho·Wo)
         return backend.col2im(dcols, x_shape, self.kernel_size, self.stride, self.padding)
 
     def config(self):

@@ -55,10 +55,9 @@ class ConvTranspose2D(Conv2D):
 
     $$y^p_{n,\,o,\,i s_h + u,\,j s_w + v} \mathrel{+}= \sum_c x_{n,c,i,j}\, W_{c,o,u,v}$$
 
-    then $y$ is $y^p$ (``yp``) cropped, plus $b_o$. As matrices: ``X`` (C, H·W·N), one
-    column per input pixel (pixels, then batch: see :func:`~tinyae.nn.conv.im2col`), and
-    ``W2 = W.reshape(C, Cout·kh·kw)`` give every pixel's painted patch,
-    ``cols = W2.T @ X`` (Cout·kh·kw, H·W·N), and ``y = col2im(cols) + b``.
+    then $y$ is $y^p$ (``yp``) cropped, plus $b_o$. As matrices: ``X`` (C, N·H·W), one
+    column per input pixel, and ``W2 = W.reshape(C, Cout·kh·kw)`` give every pixel's
+    painted patch, ``cols = W2.T @ X`` (Cout·kh·kw, N·H·W), and ``y = col2im(cols) + b``.
 
     Compare :meth:`Conv2D.backward`: ``dx = col2im(W2.T @ dY)`` with
     ``W2 = W.reshape(Cout_conv, C_conv·kh·kw)``. Line for line the same computation:
@@ -71,7 +70,7 @@ class ConvTranspose2D(Conv2D):
     Backward (given ``dy`` of shape (N, Cout, Ho, Wo))
     --------
     The adjoint of the forward, which is a plain convolution: ``dcols = im2col(dy)``
-    (Cout·kh·kw, H·W·N) collects, for every input pixel, the output gradients
+    (Cout·kh·kw, N·H·W) collects, for every input pixel, the output gradients
     under its painted patch; then ``dX = W2 @ dcols``, ``dW2 = X @ dcols.T`` and
     $db_o = \sum_{n,i,j} dy_{n,o,i,j}$.
     """
@@ -113,9 +112,9 @@ class ConvTranspose2D(Conv2D):
         x = _check_images(x, repr(self), self.in_channels, self.dtype)
         N = x.shape[0]
         y_shape = (N, *self.output_shape(x.shape[1:]))
-        X = backend.channels_first(x)                                   # (C, H·W·N)
+        X = backend.channels_first(x)                                   # (C, N·H·W)
         W2 = self.params["W"].reshape(self.in_channels, -1)             # (C, Cout·kh·kw)
-        cols = backend.matmul(W2.T, X)                                  # (Cout·kh·kw, H·W·N)
+        cols = backend.matmul(W2.T, X)                                  # (Cout·kh·kw, N·H·W)
         y = backend.col2im(cols, y_shape, self.kernel_size, self.stride, self.padding,
                            bias=self.params["b"])                      # col2im(cols) + b
         self.cache = (X, x.shape, y_shape)
@@ -125,7 +124,7 @@ class ConvTranspose2D(Conv2D):
         """``dW``, ``db`` into ``grads``; returns ``dx``, or None with ``input_grad=False``."""
         X, x_shape, y_shape = self._cached()
         dy = _check_grad(self, grad_out, y_shape, self.dtype)
-        # (Cout·kh·kw, H·W·N)
+        # (Cout·kh·kw, N·H·W)
         dcols = backend.im2col(dy, self.kernel_size, self.stride, self.padding)
         W2 = self.params["W"].reshape(self.in_channels, -1)
         backend.matmul_by_transpose(X, dcols, out=self.grads["W"].reshape(W2.shape))  # X @ dcols.T
