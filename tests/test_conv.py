@@ -210,6 +210,23 @@ def test_col2im_is_the_adjoint_of_im2col(rng):
     assert abs(lhs - rhs) < 1e-10 * abs(lhs)
 
 
+@pytest.mark.parametrize("N, C, k, s, p", [(1, 1, 1, 1, 0), (3, 3, 3, 1, 1), (1, 5, 3, 2, 2),
+                                           (3, 5, 4, 2, 1), (3, 1, 4, 1, 2)])
+def test_im2col_lays_out_the_columns_as_documented(N, C, k, s, p, rng):
+    """``cols[(c, u, v), (n, i, j)] = xp[n, c, i·s + u, j·s + v]``, entry by entry.
+
+    The layers would agree with the loops under any order of the columns that im2col
+    and col2im share; this pins the order the docstrings and lesson 19 describe.
+    """
+    H, W = 5, 7
+    x = rng.standard_normal((N, C, H, W))
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    Ho, Wo = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
+    cols = im2col(x, k, s, p)
+    assert cols.shape == (C * k * k, N * Ho * Wo)
+    for c, u, v, n, i, j in np.ndindex(C, k, k, N, Ho, Wo):
+        assert cols[(c * k + u) * k + v, (n * Ho + i) * Wo + j] == xp[n, c, i * s + u, j * s + v]
+
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_col2im_sums_each_pixel_in_kernel_order_then_adds_the_bias(dtype, rng):

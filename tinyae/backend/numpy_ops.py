@@ -24,7 +24,11 @@ def im2col(x, kernel_size, stride, padding):
     them out. Each pixel is copied about ``kh·kw/(sh·sw)`` times: data movement,
     not arithmetic. (Patches as columns rather than rows: the copy then moves
     runs of ``Wo`` neighbouring pixels instead of runs of ``kw``, several times
-    faster in NumPy.)
+    faster in NumPy. Columns ordered ``(i, j, n)``, batch last, would move runs of
+    ``N``, faster still for this copy, but every change of layout around the
+    products becomes a transpose: measured on the benchmark's conv autoencoder,
+    the epoch gained 5% in NumPy and lost 5 to 10% with numba, so the batch stays
+    first.)
     """
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
     N, C, H, W = x.shape
