@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-from .numpy_ops import NumpyOps
+from .numpy_ops import NumpyOps, _inv_std, _update_running
 
 #: Use the ``prange`` twins of Adam, im2col and col2im (``TINYAE_NUMBA_PARALLEL=1``).
 #: Off by default: Numba's threads and OpenBLAS's both keep spinning after their work,
@@ -281,3 +281,60 @@ class NumbaOps(NumpyOps):
         bias = np.zeros(C, dtype=m.dtype) if bias is None else bias
         self.k.to_images(m.reshape(C, N, H * W), bias, out.reshape(N, C, H * W))
         return out
+
+    # ----- BatchNorm over (M, F): tinyae/backend/numba_norm.py ---------------------------
+
+    def _norm_kernels(self, x, *vectors):
+        """:mod:`tinyae.backend.numba_norm` if its kernels take ``x`` (M, F ≥ 2), else None.
+
+        ``x`` and the per-feature ``vectors`` must be C-contiguous float32/64 of one
+        dtype. With one feature NumPy sums the column pairwise, not row by row: the
+        twin keeps its bits.
+        """
+        if x.ndim != 2 or x.shape[1] < 2 or _flat(x) is None:
+            return None
+        for v in vectors:
+            if v.dtype != x.dtype or not v.flags.c_contiguous:
+                return None
+        kernels = self.__dict__.get("_numba_norm")
+        if kernels is None:
+            _ = self.k                      # Numba itself, or the error saying how to install it
+            from . import numba_norm as kernels
+
+            self._numba_norm = kernels
+        return kernels
+
+    def batchnorm_forward(self, x, gamma, beta, running_mean, running_var, eps, momentum,
+                          training):
+        K = self._norm_kernels(x, gamma, beta, running_mean, running_var)
+        if K is None:
+            return NumpyOps.batchnorm_forward(x, gamma, beta, running_mean, running_var, eps,
+                                              momentum, training)
+        M, F = x.shape
+        x_hat, y = np.empty_like(x), np.empty_like(x)
+        if not training:
+            inv_std = _inv_std(running_var, eps, x.dtype)
+            K.normalize_affine(x, running_mean, inv_std, gamma, beta, x_hat, y)
+            return y, x_hat, inv_std
+        sums = np.empty(F, x.dtype)
+        K.column_sums(x, sums)
+        mean = sums / M                     # the rounding of x.mean(axis=0)
+        K.center(x, mean, x_hat, sums)      # sums <- Σ(x − μ)²
+        var = sums / M
+        _update_running(running_mean, running_var, mean, var, M, momentum)
+        inv_std = _inv_std(var, eps, x.dtype)
+        K.scale_shift(x_hat, inv_std, gamma, beta, y)
+        return y, x_hat, inv_std
+
+    def batchnorm_backward(self, grad_out, x_hat, gamma, inv_std, dgamma, dbeta, training):
+        K = self._norm_kernels(grad_out, x_hat, gamma, inv_std, dgamma, dbeta)
+        if K is None or grad_out.shape != x_hat.shape:
+            return NumpyOps.batchnorm_backward(grad_out, x_hat, gamma, inv_std, dgamma, dbeta,
+                                               training)
+        K.grad_sums(grad_out, x_hat, dgamma, dbeta)
+        if not training:
+            return grad_out * (gamma * inv_std)
+        M = grad_out.shape[0]
+        dx = np.empty_like(grad_out)
+        K.grad_input(grad_out, x_hat, dgamma / M, dbeta / M, gamma * inv_std, dx)
+        return dx
