@@ -1,0 +1,211 @@
+"""BatchNorm's numba kernels (``tinyae/backend/numba_norm.py``) give NumPy's bits.
+
+The kernels round where the NumPy twin rounds and add the rows of each column in
+NumPy's order, so the comparison is exact (``assert_array_equal``), not a tolerance:
+forward in train and eval mode, the running statistics, the backward's ``dx``, ``dγ``
+and ``dβ``, at 1 and 2 Numba threads, float32 and float64, odd shapes; inputs the
+kernels were not written for (one feature, a strided view) go to the twin, and the
+layer's gradient still passes the finite-difference check with the kernels in use.
+"""
+
+import numpy as np
+import pytest
+
+from tinyae import backend
+from tinyae.backend import NumbaOps, NumpyOps
+from tinyae.gradcheck import check_module
+from tinyae.normalization import BatchNorm1d, BatchNorm2d
+
+numba = pytest.importorskip("numba", reason="Numba is not installed (pip install -e '.[fast]')")
+
+DTYPES = [np.float64, np.float32]
+THREADS = [1, min(2, numba.config.NUMBA_NUM_THREADS)]
+BATCHES = [2, 7, 129]
+FEATURES = [1, 3, 1000]
+KERNELS = ["column_sums", "center", "scale_shift", "normalize_affine", "grad_sums",
+           "grad_input"]
+
+
+@pytest.fixture(params=THREADS, ids=lambda n: f"{n}thread")
+def threads(request):
+    before = numba.get_num_threads()
+    numba.set_num_threads(request.param)
+    yield request.param
+    numba.set_num_threads(before)
+
+
+@pytest.fixture
+def ops(monkeypatch):
+    """The numba backend's operations, kernels from the first call, counting kernel calls."""
+    from tinyae.backend import numba_norm
+
+    monkeypatch.setattr("tinyae.backend.numba_ops.LOAD_AFTER", 0)
+    calls = {}
+    for name in KERNELS:
+        kernel = getattr(numba_norm, name)
+
+        def counted(*args, _kernel=kernel, _name=name):
+            calls[_name] = calls.get(_name, 0) + 1
+            return _kernel(*args)
+
+        monkeypatch.setattr(numba_norm, name, counted)
+    numba_ops = NumbaOps(backend._import_kernels)
+    numba_ops.calls = calls
+    return numba_ops
+
+
+def layer_state(F, dtype, rng):
+    """γ, β, running mean and running variance of F features, not the defaults."""
+    gamma = rng.normal(1.0, 0.5, F).astype(dtype)
+    beta = rng.normal(0.0, 0.5, F).astype(dtype)
+    running_mean = rng.normal(0.0, 1.0, F).astype(dtype)
+    running_var = rng.uniform(0.5, 2.0, F).astype(dtype)
+    return gamma, beta, running_mean, running_var
+
+
+def both(f_numpy, f_numba, arrays):
+    """Run each on its own copy of ``arrays`` (the running statistics change in place)."""
+    a, b = [x.copy() for x in arrays], [x.copy() for x in arrays]
+    return f_numpy(a), f_numba(b), a, b
+
+
+def assert_same(got, want):
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("M", BATCHES)
+@pytest.mark.parametrize("F", FEATURES)
+def test_train_forward_and_backward_are_numpys_bits(ops, threads, dtype, M, F, rng):
+    x = (rng.normal(size=(M, F)) * 3 + 1).astype(dtype)
+    dy = rng.normal(size=(M, F)).astype(dtype)
+    state = layer_state(F, dtype, rng)
+    run = {}
+    for name, o in (("numpy", NumpyOps), ("numba", ops)):
+        g, b, rm, rv = (s.copy() for s in state)
+        y, x_hat, inv_std = o.batchnorm_forward(x, g, b, rm, rv, 1e-5, 0.1, True)
+        dgamma, dbeta = np.full(F, np.nan, dtype), np.full(F, np.nan, dtype)
+        dx = o.batchnorm_backward(dy, x_hat, g, inv_std, dgamma, dbeta, True)
+        run[name] = (y, x_hat, inv_std, rm, rv, dx, dgamma, dbeta)
+    assert_same(run["numba"], run["numpy"])
+    assert not np.array_equal(run["numba"][3], state[2])          # the running mean moved
+    assert not np.array_equal(run["numba"][4], state[3])          # and the variance
+    expected = {} if F == 1 else {"column_sums": 1, "center": 1, "scale_shift": 1,
+                                  "grad_sums": 1, "grad_input": 1}
+    assert ops.calls == expected                                   # F = 1: NumPy's pairwise sum
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("M", [1, *BATCHES])
+@pytest.mark.parametrize("F", FEATURES)
+def test_eval_forward_and_backward_are_numpys_bits(ops, threads, dtype, M, F, rng):
+    x = rng.normal(size=(M, F)).astype(dtype)
+    dy = rng.normal(size=(M, F)).astype(dtype)
+    state = layer_state(F, dtype, rng)
+    run = {}
+    for name, o in (("numpy", NumpyOps), ("numba", ops)):
+        g, b, rm, rv = (s.copy() for s in state)
+        y, x_hat, inv_std = o.batchnorm_forward(x, g, b, rm, rv, 1e-5, 0.1, False)
+        dgamma, dbeta = np.full(F, np.nan, dtype), np.full(F, np.nan, dtype)
+        dx = o.batchnorm_backward(dy, x_hat, g, inv_std, dgamma, dbeta, False)
+        run[name] = (y, x_hat, inv_std, rm, rv, dx, dgamma, dbeta)
+    assert_same(run["numba"], run["numpy"])
+    np.testing.assert_array_equal(run["numba"][3], state[2])      # eval: statistics kept
+    assert ops.calls == ({} if F == 1 else {"normalize_affine": 1, "grad_sums": 1})
+
+
+def test_the_kernels_by_hand(rng):
+    """Each kernel on a small batch against the formula written out in float64."""
+    from tinyae.backend import numba_norm as K
+
+    x = rng.normal(size=(5, 4))
+    mean, inv_std = x.mean(axis=0), 1 / x.std(axis=0)
+    gamma, beta = rng.normal(size=4), rng.normal(size=4)
+    sums, sumsq = np.empty(4), np.empty(4)
+    K.column_sums(x, sums)
+    np.testing.assert_allclose(sums, x.sum(axis=0), rtol=1e-14)
+    x_hat, y = np.empty_like(x), np.empty_like(x)
+    K.center(x, mean, x_hat, sumsq)
+    np.testing.assert_allclose(sumsq, ((x - mean) ** 2).sum(axis=0), rtol=1e-13)
+    K.scale_shift(x_hat, inv_std, gamma, beta, y)
+    np.testing.assert_allclose(y, (x - mean) * inv_std * gamma + beta, rtol=1e-13, atol=1e-14)
+    y2, x_hat2 = np.empty_like(x), np.empty_like(x)
+    K.normalize_affine(x, mean, inv_std, gamma, beta, x_hat2, y2)
+    np.testing.assert_allclose(y2, y, rtol=1e-13, atol=1e-14)
+    dy, dgamma, dbeta, dx = rng.normal(size=(5, 4)), np.empty(4), np.empty(4), np.empty((5, 4))
+    K.grad_sums(dy, x_hat, dgamma, dbeta)
+    np.testing.assert_allclose(dgamma, (dy * x_hat).sum(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(dbeta, dy.sum(axis=0), rtol=1e-13)
+    a, b, c = rng.normal(size=4), rng.normal(size=4), rng.normal(size=4)
+    K.grad_input(dy, x_hat, a, b, c, dx)
+    np.testing.assert_allclose(dx, (dy - (x_hat * a + b)) * c, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+def test_strided_and_mixed_inputs_go_to_the_twin(ops, dtype, training, rng):
+    wide = rng.normal(size=(9, 14)).astype(dtype)
+    x = wide[:, ::2]                                  # a strided view: not for the kernels
+    F = x.shape[1]
+    state = layer_state(F, dtype, rng)
+    results = []
+    for o in (NumpyOps, ops):
+        g, b, rm, rv = (s.copy() for s in state)
+        y, x_hat, inv_std = o.batchnorm_forward(x, g, b, rm, rv, 1e-5, 0.1, training)
+        dgamma, dbeta = np.empty(F, dtype), np.empty(F, dtype)
+        dx = o.batchnorm_backward(wide[:, 1::2], x_hat, g, inv_std, dgamma, dbeta, training)
+        results.append((y, x_hat, rm, rv, dx, dgamma, dbeta))
+    assert_same(results[1], results[0])
+    assert ops.calls == {}
+    other = np.float32 if dtype == np.float64 else np.float64   # γ of another dtype: the twin
+    g, b, rm, rv = (s.copy() for s in state)
+    ops.batchnorm_forward(np.ascontiguousarray(x), g.astype(other), b, rm, rv, 1e-5, 0.1,
+                          training)
+    assert ops.calls == {}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_layers_train_the_same_with_either_backend(dtype, rng, monkeypatch):
+    """Steps of BatchNorm1d and BatchNorm2d, train then eval, under each backend: same bits."""
+    monkeypatch.setattr("tinyae.backend.numba_ops.LOAD_AFTER", 0)
+    before = backend.get_backend()
+    batches = [(rng.normal(size=(16, 6)) * 2 + 1).astype(dtype) for _ in range(3)]
+    images = [rng.normal(size=(4, 5, 3, 3)).astype(dtype) for _ in range(3)]
+    runs = {}
+    try:
+        for name in ("numpy", "numba"):
+            backend.set_backend(name)
+            out = []
+            for layer, xs in ((BatchNorm1d(6, dtype=dtype), batches),
+                              (BatchNorm2d(5, dtype=dtype), images)):
+                layer.params["gamma"][:] = np.linspace(0.5, 1.5, layer.num_features)
+                for x in xs:
+                    out += [layer.forward(x), layer.backward(np.sin(x)),
+                            layer.grads["gamma"].copy(), layer.grads["beta"].copy()]
+                out += [b.copy() for b in layer.buffers.values()]
+                layer.eval()
+                out += [layer.forward(xs[0]), layer.backward(xs[1])]
+            runs[name] = out
+    finally:
+        backend.set_backend(before)
+    assert_same(runs["numba"], runs["numpy"])
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+def test_gradient_with_the_kernels_passes_the_finite_difference_check(training, rng,
+                                                                      monkeypatch):
+    monkeypatch.setattr("tinyae.backend.numba_ops.LOAD_AFTER", 0)
+    before = backend.get_backend()
+    backend.set_backend("numba")
+    try:
+        bn = BatchNorm1d(5)
+        bn.params["gamma"][:] = rng.normal(1.0, 0.5, 5)
+        bn.params["beta"][:] = rng.normal(size=5)
+        bn.buffers["running_var"][:] = rng.uniform(0.5, 2.0, 5)
+        bn.train(training)
+        result = check_module(bn, rng.normal(size=(7, 5)) * 2 + 1)
+    finally:
+        backend.set_backend(before)
+    assert result.passed, str(result)
