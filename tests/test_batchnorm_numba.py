@@ -1,4 +1,4 @@
-"""BatchNorm's numba kernels (``tinyae/backend/numba_norm.py``) give NumPy's bits.
+"""BatchNorm's and Dropout's numba kernels (``tinyae/backend/numba_norm.py``) give NumPy's bits.
 
 The kernels round where the NumPy twin rounds and add the rows of each column in
 NumPy's order, so the comparison is exact (``assert_array_equal``), not a tolerance:
@@ -14,7 +14,7 @@ import pytest
 from tinyae import backend
 from tinyae.backend import NumbaOps, NumpyOps
 from tinyae.gradcheck import check_module
-from tinyae.normalization import BatchNorm1d, BatchNorm2d
+from tinyae.normalization import BatchNorm1d, BatchNorm2d, Dropout
 
 numba = pytest.importorskip("numba", reason="Numba is not installed (pip install -e '.[fast]')")
 
@@ -23,7 +23,7 @@ THREADS = [1, min(2, numba.config.NUMBA_NUM_THREADS)]
 BATCHES = [2, 7, 129]
 FEATURES = [1, 3, 1000]
 KERNELS = ["column_sums", "center", "scale_shift", "normalize_affine", "grad_sums",
-           "grad_input"]
+           "grad_input", "dropout"]
 
 
 @pytest.fixture(params=THREADS, ids=lambda n: f"{n}thread")
@@ -209,3 +209,51 @@ def test_gradient_with_the_kernels_passes_the_finite_difference_check(training, 
     finally:
         backend.set_backend(before)
     assert result.passed, str(result)
+
+
+def dropout_today(x, u, p):
+    """Dropout as the layer computed it before the backend did: the reference bits."""
+    mask = (u >= p).astype(x.dtype)
+    mask /= 1 - p
+    return x * mask, mask
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 1000), (129, 5)])
+@pytest.mark.parametrize("p", [0.1, 0.5, 1 / 3, 0.7, 0.0])   # float32(0.7) < 0.7
+def test_dropout_is_numpys_bits(ops, threads, dtype, shape, p, rng):
+    x = rng.normal(size=shape).astype(dtype)
+    u = rng.random(shape, dtype=dtype)
+    # draws on and either side of p rounded to the dtype: where a comparison in
+    # another precision would differ
+    edge = np.array([p, np.nextafter(dtype(p), 0), np.nextafter(dtype(p), 1)], dtype)
+    u.reshape(-1)[:3] = edge[:u.size]
+    want = dropout_today(x, u, p)
+    got_numpy = NumpyOps.dropout(x, u.copy(), p)
+    got_numba = ops.dropout(x, u.copy(), p)
+    assert_same(got_numpy, want)
+    assert_same(got_numba, want)
+    assert ops.calls == {"dropout": 1}
+    strided = rng.normal(size=(shape[0], 2 * shape[1])).astype(dtype)[:, ::2]
+    if not strided.flags.c_contiguous:                    # (1, 1) is contiguous anyway
+        assert_same(ops.dropout(strided, u.copy(), p), dropout_today(strided, u, p))
+        assert ops.calls == {"dropout": 1}                # the twin did it
+
+
+@pytest.mark.parametrize("name", ["numpy", "numba"])
+def test_dropout_layer_draws_what_it_drew_before(name, rng, monkeypatch):
+    """Same seed, same Generator calls, same masks: today's layer under either backend."""
+    monkeypatch.setattr("tinyae.backend.numba_ops.LOAD_AFTER", 0)
+    before = backend.get_backend()
+    backend.set_backend(name)
+    try:
+        layer = Dropout(0.25, seed=7)
+        xs = [rng.normal(size=(9, 13)).astype(np.float32) for _ in range(3)]
+        outs = [(layer.forward(x), layer.backward(x + 1)) for x in xs]
+    finally:
+        backend.set_backend(before)
+    draws = np.random.default_rng(7)
+    for x, (y, dx) in zip(xs, outs):
+        y_want, mask = dropout_today(x, draws.random(x.shape, dtype=x.dtype), 0.25)
+        np.testing.assert_array_equal(y, y_want)
+        np.testing.assert_array_equal(dx, (x + 1) * mask)

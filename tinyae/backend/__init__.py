@@ -226,6 +226,15 @@ def batchnorm_backward(grad_out, x_hat, gamma, inv_std, dgamma, dbeta, training)
     return _ops.batchnorm_backward(grad_out, x_hat, gamma, inv_std, dgamma, dbeta, training)
 
 
+def dropout(x, u, p):
+    r"""Inverted dropout: ``(y, mask)``, $\text{mask} = [u \ge p]/(1 − p)$, $y = x \odot$ mask.
+
+    ``u`` holds the uniform draws (``x``'s shape) and is overwritten by the mask; the
+    numba backend computes mask and ``y`` in one pass. See :meth:`NumpyOps.dropout`.
+    """
+    return _ops.dropout(x, u, p)
+
+
 # ----- choosing the backend --------------------------------------------------------------
 
 def _unavailable(why):

@@ -1,12 +1,12 @@
-r"""The BatchNorm kernels of the ``"numba"`` backend: the passes over a batch ``(M, F)``.
+r"""The kernels of :mod:`tinyae.nn.normalization` for the ``"numba"`` backend: BatchNorm, Dropout.
 
-BatchNorm's work is a few passes over the batch, one number per feature coming
-out of each sum. NumPy takes a pass per operation, each writing a temporary: seven
-for the forward in train mode (mean, centre, square-and-sum, scale, times $γ$,
-plus $β$; the copy of the einsum), six for the backward. These kernels take the
-fewest the math allows, with the per-feature arithmetic (F numbers: the mean, the
-variance, $1/\sqrt{σ^2 + ε}$, the running statistics) left to NumPy between them,
-in :class:`~tinyae.backend.numba_ops.NumbaOps`:
+BatchNorm's work on a batch ``(M, F)`` is a few passes over it, one number per
+feature coming out of each sum. NumPy takes a pass per operation, most writing a
+temporary: six for the forward in train mode (mean, centre, square-and-sum, scale,
+times $γ$, plus $β$), six for the backward (two sums, then four for $dx$). These
+kernels take the fewest the math allows, with the per-feature arithmetic (F numbers:
+the mean, the variance, $1/\sqrt{σ^2 + ε}$, the running statistics) left to NumPy
+between them, in :class:`~tinyae.backend.numba_ops.NumbaOps`:
 
 =====================  ==========================================================
 forward, train mode    :func:`column_sums` ($\sum_m x$), :func:`center` ($x - μ$
@@ -25,6 +25,9 @@ reduces the first axis of a C-contiguous ``(M, F)`` array with ``F ≥ 2``
 (``x.sum(axis=0)``, ``x.mean(axis=0)`` and ``einsum("mf,mf->f")``), so the results
 are NumPy's to the bit; ``tests/test_batchnorm_numba.py`` checks it. (With ``F = 1``
 NumPy sums the single column pairwise; the backend leaves that case to NumPy.)
+
+:func:`dropout` turns the uniform draws into the mask and applies it in one pass
+(NumPy: compare, convert, divide, multiply); the draws stay the layer's Generator's.
 
 One thread each (``cache=True``, ``error_model="numpy"``, as in
 :mod:`tinyae.backend.numba_kernels`): the inner loops run along a row, over the
@@ -107,3 +110,17 @@ def grad_input(grad_out, x_hat, a, b, c, dx):
     for m in range(M):
         for f in range(F):
             dx[m, f] = (grad_out[m, f] - (x_hat[m, f] * a[f] + b[f])) * c[f]
+
+
+@njit(**_FUSED)
+def dropout(x, u, p, scale, y):
+    """Dropout in one pass over flat arrays: ``mask = scale·[u ≥ p]`` into ``u``, ``y = x·mask``.
+
+    ``p`` and ``scale`` = 1/(1 − p) come in ``x``'s dtype, so the comparison and the
+    product round as NumPy's ``(u >= p).astype(...) / (1 − p)`` and ``x * mask`` do.
+    """
+    zero = scale * 0
+    for i in range(x.size):
+        m = scale if u[i] >= p else zero
+        u[i] = m
+        y[i] = x[i] * m

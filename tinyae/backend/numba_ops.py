@@ -296,12 +296,16 @@ class NumbaOps(NumpyOps):
         for v in vectors:
             if v.dtype != x.dtype or not v.flags.c_contiguous:
                 return None
-        kernels = self.__dict__.get("_numba_norm")
+        return self._numba_norm()
+
+    def _numba_norm(self):
+        """The module :mod:`tinyae.backend.numba_norm`, imported on first use."""
+        kernels = self.__dict__.get("_numba_norm_module")
         if kernels is None:
             _ = self.k                      # Numba itself, or the error saying how to install it
             from . import numba_norm as kernels
 
-            self._numba_norm = kernels
+            self._numba_norm_module = kernels
         return kernels
 
     def batchnorm_forward(self, x, gamma, beta, running_mean, running_var, eps, momentum,
@@ -338,3 +342,16 @@ class NumbaOps(NumpyOps):
         dx = np.empty_like(grad_out)
         K.grad_input(grad_out, x_hat, dgamma / M, dbeta / M, gamma * inv_std, dx)
         return dx
+
+    # ----- Dropout ------------------------------------------------------------------------
+
+    def dropout(self, x, u, p):
+        flat = _flat(x, u)
+        if flat is None or x.shape != u.shape:
+            return NumpyOps.dropout(x, u, p)
+        y = np.empty_like(x)
+        # p and 1/(1 − p) rounded to x's dtype first, as NumPy rounds a Python float
+        # against a float32 array: then the comparison and the mask are NumPy's bits.
+        self._numba_norm().dropout(flat[0], flat[1], x.dtype.type(p),
+                        np.divide(x.dtype.type(1), 1 - p, dtype=x.dtype), y.reshape(-1))
+        return y, u

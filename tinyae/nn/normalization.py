@@ -257,11 +257,13 @@ class Dropout(Module):
         if not self.training or self.p == 0:
             self.cache = (x.shape, None)
             return x
-        if not (self.hold_noise and self.mask is not None and self.mask.shape == x.shape):
-            self.mask = (self.rng.random(x.shape, dtype=x.dtype) >= self.p).astype(x.dtype)
-            self.mask /= 1 - self.p
+        if self.hold_noise and self.mask is not None and self.mask.shape == x.shape:
+            y = x * self.mask
+        else:
+            u = self.rng.random(x.shape, dtype=x.dtype)      # fresh draws each forward
+            y, self.mask = backend.dropout(x, u, self.p)     # mask = [u ≥ p]/(1 − p)
         self.cache = (x.shape, self.mask)
-        return x * self.mask
+        return y
 
     def backward(self, grad_out):
         shape, mask = self._cached()
