@@ -22,8 +22,8 @@ DTYPES = [np.float64, np.float32]
 THREADS = [1, min(2, numba.config.NUMBA_NUM_THREADS)]
 BATCHES = [2, 7, 129]
 FEATURES = [1, 3, 1000]
-KERNELS = ["column_sums", "center", "scale_shift", "normalize_affine", "grad_sums",
-           "grad_input", "dropout"]
+KERNELS = ["column_means", "center", "statistics", "scale_shift", "normalize_affine",
+           "grad_sums", "grad_input", "dropout"]
 
 
 @pytest.fixture(params=THREADS, ids=lambda n: f"{n}thread")
@@ -92,8 +92,8 @@ def test_train_forward_and_backward_are_numpys_bits(ops, threads, dtype, M, F, r
     assert_same(run["numba"], run["numpy"])
     assert not np.array_equal(run["numba"][3], state[2])          # the running mean moved
     assert not np.array_equal(run["numba"][4], state[3])          # and the variance
-    expected = {} if F == 1 else {"column_sums": 1, "center": 1, "scale_shift": 1,
-                                  "grad_sums": 1, "grad_input": 1}
+    expected = {} if F == 1 else {"column_means": 1, "center": 1, "statistics": 1,
+                                  "scale_shift": 1, "grad_sums": 1, "grad_input": 1}
     assert ops.calls == expected                                   # F = 1: NumPy's pairwise sum
 
 
@@ -123,12 +123,19 @@ def test_the_kernels_by_hand(rng):
     x = rng.normal(size=(5, 4))
     mean, inv_std = x.mean(axis=0), 1 / x.std(axis=0)
     gamma, beta = rng.normal(size=4), rng.normal(size=4)
-    sums, sumsq = np.empty(4), np.empty(4)
-    K.column_sums(x, sums)
-    np.testing.assert_allclose(sums, x.sum(axis=0), rtol=1e-14)
+    means, sumsq = np.empty(4), np.empty(4)
+    K.column_means(x, 5.0, means)
+    np.testing.assert_allclose(means, x.sum(axis=0) / 5, rtol=1e-14)
     x_hat, y = np.empty_like(x), np.empty_like(x)
     K.center(x, mean, x_hat, sumsq)
     np.testing.assert_allclose(sumsq, ((x - mean) ** 2).sum(axis=0), rtol=1e-13)
+    running_mean, running_var, got_inv_std = np.full(4, 2.0), np.full(4, 3.0), np.empty(4)
+    K.statistics(sumsq, 5.0, 0.1, 0.9, 5 / 4, 1e-5, 1.0, mean, running_mean, running_var,
+                 got_inv_std)
+    np.testing.assert_allclose(sumsq, x.var(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(running_mean, 0.9 * 2 + 0.1 * mean, rtol=1e-14)
+    np.testing.assert_allclose(running_var, 0.9 * 3 + 0.1 * x.var(axis=0, ddof=1), rtol=1e-14)
+    np.testing.assert_allclose(got_inv_std, 1 / np.sqrt(x.var(axis=0) + 1e-5), rtol=1e-14)
     K.scale_shift(x_hat, inv_std, gamma, beta, y)
     np.testing.assert_allclose(y, (x - mean) * inv_std * gamma + beta, rtol=1e-13, atol=1e-14)
     y2, x_hat2 = np.empty_like(x), np.empty_like(x)
@@ -138,9 +145,22 @@ def test_the_kernels_by_hand(rng):
     K.grad_sums(dy, x_hat, dgamma, dbeta)
     np.testing.assert_allclose(dgamma, (dy * x_hat).sum(axis=0), rtol=1e-13)
     np.testing.assert_allclose(dbeta, dy.sum(axis=0), rtol=1e-13)
-    a, b, c = rng.normal(size=4), rng.normal(size=4), rng.normal(size=4)
-    K.grad_input(dy, x_hat, a, b, c, dx)
-    np.testing.assert_allclose(dx, (dy - (x_hat * a + b)) * c, rtol=1e-13, atol=1e-14)
+    K.grad_input(dy, x_hat, dgamma, dbeta, 5.0, gamma, inv_std, dx)
+    want = (dy - (x_hat * dgamma / 5 + dbeta / 5)) * gamma * inv_std
+    np.testing.assert_allclose(dx, want, rtol=1e-12, atol=1e-13)
+
+
+def test_a_numpy_momentum_goes_to_the_twin(ops, rng):
+    """``np.float64(0.1)`` with float32 arrays: NumPy computes in float64; the twin does it."""
+    x = rng.normal(size=(8, 5)).astype(np.float32)
+    state = layer_state(5, np.float32, rng)
+    results = []
+    for o in (NumpyOps, ops):
+        g, b, rm, rv = (s.copy() for s in state)
+        results.append((*o.batchnorm_forward(x, g, b, rm, rv, 1e-5, np.float64(0.1), True),
+                        rm, rv))
+    assert_same(results[1], results[0])
+    assert ops.calls == {}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -4,15 +4,16 @@ BatchNorm's work on a batch ``(M, F)`` is a few passes over it, one number per
 feature coming out of each sum. NumPy takes a pass per operation, most writing a
 temporary: six for the forward in train mode (mean, centre, square-and-sum, scale,
 times $γ$, plus $β$), six for the backward (two sums, then four for $dx$). These
-kernels take the fewest the math allows, with the per-feature arithmetic (F numbers:
-the mean, the variance, $1/\sqrt{σ^2 + ε}$, the running statistics) left to NumPy
-between them, in :class:`~tinyae.backend.numba_ops.NumbaOps`:
+kernels take the fewest the math allows, and do the per-feature arithmetic too (F
+numbers each, but a dozen NumPy calls of a microsecond or two; called from
+:class:`~tinyae.backend.numba_ops.NumbaOps`):
 
 =====================  ==========================================================
-forward, train mode    :func:`column_sums` ($\sum_m x$), :func:`center` ($x - μ$
-                       and $\sum_m (x - μ)^2$), :func:`scale_shift`
-                       ($\hat x$ and $y = γ\hat x + β$): three passes (the two-pass
-                       variance, then the output)
+forward, train mode    :func:`column_means` ($μ$), :func:`center` ($x - μ$ and
+                       $\sum_m (x - μ)^2$), :func:`statistics` (per feature: $σ^2$,
+                       the running statistics, $1/\sqrt{σ^2 + ε}$),
+                       :func:`scale_shift` ($\hat x$ and $y = γ\hat x + β$): three
+                       passes over the batch (the two-pass variance, then the output)
 forward, eval mode     :func:`normalize_affine`: one pass
 backward               :func:`grad_sums` ($dγ = \sum_m dy\,\hat x$, $dβ = \sum_m dy$),
                        :func:`grad_input` ($dx$): two passes
@@ -38,20 +39,23 @@ in float32 that took ``center`` from 24 to 14 µs and the forward's last pass
 from 35 to 23 µs, the single loop's two streams of stores vectorizing worse.
 """
 
+import numpy as np
 from numba import njit
 
 _FUSED = {"cache": True, "error_model": "numpy"}
 
 
 @njit(**_FUSED)
-def column_sums(x, sums):
-    """``sums[f] = Σ_m x[m, f]``, the rows added in order. ``x`` (M, F), ``sums`` (F,)."""
+def column_means(x, n, mean):
+    """``mean[f] = (Σ_m x[m, f]) / n``, the rows added in order; ``n`` = M in ``x``'s dtype."""
     M, F = x.shape
     for f in range(F):
-        sums[f] = 0
+        mean[f] = 0
     for m in range(M):
         for f in range(F):
-            sums[f] += x[m, f]
+            mean[f] += x[m, f]
+    for f in range(F):
+        mean[f] /= n
 
 
 @njit(**_FUSED)
@@ -76,6 +80,30 @@ def scale_shift(x_hat, inv_std, gamma, beta, y):
             x_hat[m, f] *= inv_std[f]
         for f in range(F):
             y[m, f] = x_hat[m, f] * gamma[f] + beta[f]
+
+
+@njit(**_FUSED)
+def statistics(sumsq, n, momentum, keep, unbias, eps, one, mean, running_mean, running_var,
+               inv_std):
+    r"""The per-feature arithmetic of train mode, each step rounded where NumPy's is.
+
+    ``sumsq`` becomes the variance $σ^2 = Σ(x − μ)^2/n$ in place; then
+    ``running_mean ← running_mean·keep + momentum·μ``,
+    ``running_var ← running_var·keep + (momentum·σ²)·unbias`` and
+    ``inv_std = one/√(σ² + ε)``. The scalars come in the arrays' dtype (``keep`` =
+    1 − momentum, ``unbias`` = M/(M − 1), ``one`` = 1), as NumPy rounds a Python float
+    against an array; the square root is stored before the division, so it is rounded
+    to the dtype as NumPy's is.
+    """
+    for f in range(sumsq.size):
+        var = sumsq[f] / n
+        sumsq[f] = var
+        running_mean[f] *= keep
+        running_mean[f] += momentum * mean[f]
+        running_var[f] *= keep
+        running_var[f] += momentum * var * unbias
+        inv_std[f] = np.sqrt(var + eps)
+        inv_std[f] = one / inv_std[f]
 
 
 @njit(**_FUSED)
@@ -104,9 +132,17 @@ def grad_sums(grad_out, x_hat, dgamma, dbeta):
 
 
 @njit(**_FUSED)
-def grad_input(grad_out, x_hat, a, b, c, dx):
-    """Train mode's ``dx = (dy − (x_hat · a + b)) · c``; ``a = dγ/M``, ``b = dβ/M``, ``c = γ/s``."""
+def grad_input(grad_out, x_hat, dgamma, dbeta, n, gamma, inv_std, dx):
+    """Train mode's ``dx = (dy − (x_hat · a + b)) · c``; ``a = dγ/n``, ``b = dβ/n``, ``c = γ/s``.
+
+    ``n`` is M in the arrays' dtype; ``a``, ``b``, ``c`` are computed first, per feature.
+    """
     M, F = grad_out.shape
+    a, b, c = np.empty(F, dx.dtype), np.empty(F, dx.dtype), np.empty(F, dx.dtype)
+    for f in range(F):
+        a[f] = dgamma[f] / n
+        b[f] = dbeta[f] / n
+        c[f] = gamma[f] * inv_std[f]
     for m in range(M):
         for f in range(F):
             dx[m, f] = (grad_out[m, f] - (x_hat[m, f] * a[f] + b[f])) * c[f]

@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-from .numpy_ops import NumpyOps, _inv_std, _update_running
+from .numpy_ops import NumpyOps, _inv_std
 
 #: Use the ``prange`` twins of Adam, im2col and col2im (``TINYAE_NUMBA_PARALLEL=1``).
 #: Off by default: Numba's threads and OpenBLAS's both keep spinning after their work,
@@ -288,10 +288,10 @@ class NumbaOps(NumpyOps):
         """:mod:`tinyae.backend.numba_norm` if its kernels take ``x`` (M, F ≥ 2), else None.
 
         ``x`` and the per-feature ``vectors`` must be C-contiguous float32/64 of one
-        dtype. With one feature NumPy sums the column pairwise, not row by row: the
-        twin keeps its bits.
+        dtype. With one feature NumPy sums the column pairwise, not row by row, and
+        from 2²⁴ rows M is not exact in float32: the twin keeps its bits.
         """
-        if x.ndim != 2 or x.shape[1] < 2 or _flat(x) is None:
+        if x.ndim != 2 or x.shape[1] < 2 or x.shape[0] >= 2**24 or _flat(x) is None:
             return None
         for v in vectors:
             if v.dtype != x.dtype or not v.flags.c_contiguous:
@@ -320,13 +320,15 @@ class NumbaOps(NumpyOps):
             inv_std = _inv_std(running_var, eps, x.dtype)
             K.normalize_affine(x, running_mean, inv_std, gamma, beta, x_hat, y)
             return y, x_hat, inv_std
-        sums = np.empty(F, x.dtype)
-        K.column_sums(x, sums)
-        mean = sums / M                     # the rounding of x.mean(axis=0)
-        K.center(x, mean, x_hat, sums)      # sums <- Σ(x − μ)²
-        var = sums / M
-        _update_running(running_mean, running_var, mean, var, M, momentum)
-        inv_std = _inv_std(var, eps, x.dtype)
+        if type(momentum) not in (float, int):      # a NumPy scalar rounds otherwise: the twin
+            return NumpyOps.batchnorm_forward(x, gamma, beta, running_mean, running_var, eps,
+                                              momentum, training)
+        mean, sumsq, inv_std = np.empty(F, x.dtype), np.empty(F, x.dtype), np.empty(F, x.dtype)
+        t = x.dtype.type                    # Python numbers rounded as NumPy rounds them
+        K.column_means(x, t(M), mean)
+        K.center(x, mean, x_hat, sumsq)
+        K.statistics(sumsq, t(M), t(momentum), t(1 - momentum), t(M / (M - 1)), t(eps), t(1),
+                     mean, running_mean, running_var, inv_std)
         K.scale_shift(x_hat, inv_std, gamma, beta, y)
         return y, x_hat, inv_std
 
@@ -338,9 +340,9 @@ class NumbaOps(NumpyOps):
         K.grad_sums(grad_out, x_hat, dgamma, dbeta)
         if not training:
             return grad_out * (gamma * inv_std)
-        M = grad_out.shape[0]
         dx = np.empty_like(grad_out)
-        K.grad_input(grad_out, x_hat, dgamma / M, dbeta / M, gamma * inv_std, dx)
+        K.grad_input(grad_out, x_hat, dgamma, dbeta, grad_out.dtype.type(grad_out.shape[0]),
+                     gamma, inv_std, dx)
         return dx
 
     # ----- Dropout ------------------------------------------------------------------------
