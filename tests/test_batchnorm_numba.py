@@ -150,15 +150,15 @@ def test_the_kernels_by_hand(rng):
     np.testing.assert_allclose(dx, want, rtol=1e-12, atol=1e-13)
 
 
-def test_a_numpy_momentum_goes_to_the_twin(ops, rng):
-    """``np.float64(0.1)`` with float32 arrays: NumPy computes in float64; the twin does it."""
+@pytest.mark.parametrize("eps, momentum", [(1e-5, np.float64(0.1)), (np.float64(1e-5), 0.1)])
+def test_a_numpy_scalar_goes_to_the_twin(ops, eps, momentum, rng):
+    """``np.float64`` scalars with float32 arrays: NumPy computes in float64; the twin does it."""
     x = rng.normal(size=(8, 5)).astype(np.float32)
     state = layer_state(5, np.float32, rng)
     results = []
     for o in (NumpyOps, ops):
         g, b, rm, rv = (s.copy() for s in state)
-        results.append((*o.batchnorm_forward(x, g, b, rm, rv, 1e-5, np.float64(0.1), True),
-                        rm, rv))
+        results.append((*o.batchnorm_forward(x, g, b, rm, rv, eps, momentum, True), rm, rv))
     assert_same(results[1], results[0])
     assert ops.calls == {}
 

@@ -320,7 +320,8 @@ class NumbaOps(NumpyOps):
             inv_std = _inv_std(running_var, eps, x.dtype)
             K.normalize_affine(x, running_mean, inv_std, gamma, beta, x_hat, y)
             return y, x_hat, inv_std
-        if type(momentum) not in (float, int):      # a NumPy scalar rounds otherwise: the twin
+        if type(momentum) not in (float, int) or type(eps) not in (float, int):
+            # a NumPy scalar makes NumPy compute in its precision: the twin has those bits
             return NumpyOps.batchnorm_forward(x, gamma, beta, running_mean, running_var, eps,
                                               momentum, training)
         mean, sumsq, inv_std = np.empty(F, x.dtype), np.empty(F, x.dtype), np.empty(F, x.dtype)
