@@ -205,6 +205,36 @@ def to_images(m, N, H, W, bias=None):
     return _ops.to_images(m, N, H, W, bias)
 
 
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, eps, momentum, training):
+    r"""BatchNorm over the rows of ``x`` (M, F): ``(y, x_hat, inv_std)``; see :class:`NumpyOps`.
+
+    Train mode normalizes with the batch's mean and (biased) variance and moves
+    ``running_mean`` and ``running_var`` in place by ``momentum``; eval mode uses
+    them. The numba backend does the work in three passes over the batch (two sums,
+    then $y = γ\hat x + β$) instead of NumPy's seven, one pass in eval mode.
+    """
+    return _ops.batchnorm_forward(x, gamma, beta, running_mean, running_var, eps, momentum,
+                                  training)
+
+
+def batchnorm_backward(grad_out, x_hat, gamma, inv_std, dgamma, dbeta, training):
+    r"""BatchNorm's $dx$, with $dγ$ and $dβ$ written into ``dgamma`` and ``dbeta`` (F,).
+
+    See :meth:`NumpyOps.batchnorm_backward`; the numba backend takes two passes over
+    the batch (the two sums, then $dx$) instead of NumPy's six.
+    """
+    return _ops.batchnorm_backward(grad_out, x_hat, gamma, inv_std, dgamma, dbeta, training)
+
+
+def dropout(x, u, p):
+    r"""Inverted dropout: ``(y, mask)``, $\text{mask} = [u \ge p]/(1 − p)$, $y = x \odot$ mask.
+
+    ``u`` holds the uniform draws (``x``'s shape) and is overwritten by the mask; the
+    numba backend computes mask and ``y`` in one pass. See :meth:`NumpyOps.dropout`.
+    """
+    return _ops.dropout(x, u, p)
+
+
 # ----- choosing the backend --------------------------------------------------------------
 
 def _unavailable(why):

@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-from .numpy_ops import NumpyOps
+from .numpy_ops import NumpyOps, _inv_std
 
 #: Use the ``prange`` twins of Adam, im2col and col2im (``TINYAE_NUMBA_PARALLEL=1``).
 #: Off by default: Numba's threads and OpenBLAS's both keep spinning after their work,
@@ -281,3 +281,80 @@ class NumbaOps(NumpyOps):
         bias = np.zeros(C, dtype=m.dtype) if bias is None else bias
         self.k.to_images(m.reshape(C, N, H * W), bias, out.reshape(N, C, H * W))
         return out
+
+    # ----- BatchNorm over (M, F): tinyae/backend/numba_norm.py ---------------------------
+
+    def _norm_kernels(self, x, *vectors):
+        """:mod:`tinyae.backend.numba_norm` if its kernels take ``x`` (M, F ≥ 2), else None.
+
+        ``x`` and the per-feature ``vectors`` must be C-contiguous float32/64 of one
+        dtype. With one feature NumPy sums the column pairwise, not row by row, and
+        from 2²⁴ rows M is not exact in float32: the twin keeps its bits.
+        """
+        if x.ndim != 2 or x.shape[1] < 2 or x.shape[0] >= 2**24 or _flat(x) is None:
+            return None
+        for v in vectors:
+            if v.dtype != x.dtype or not v.flags.c_contiguous:
+                return None
+        return self._numba_norm()
+
+    def _numba_norm(self):
+        """The module :mod:`tinyae.backend.numba_norm`, imported on first use."""
+        kernels = self.__dict__.get("_numba_norm_module")
+        if kernels is None:
+            _ = self.k                      # Numba itself, or the error saying how to install it
+            from . import numba_norm as kernels
+
+            self._numba_norm_module = kernels
+        return kernels
+
+    def batchnorm_forward(self, x, gamma, beta, running_mean, running_var, eps, momentum,
+                          training):
+        K = self._norm_kernels(x, gamma, beta, running_mean, running_var)
+        if K is None:
+            return NumpyOps.batchnorm_forward(x, gamma, beta, running_mean, running_var, eps,
+                                              momentum, training)
+        M, F = x.shape
+        x_hat, y = np.empty_like(x), np.empty_like(x)
+        if not training:
+            inv_std = _inv_std(running_var, eps, x.dtype)
+            K.normalize_affine(x, running_mean, inv_std, gamma, beta, x_hat, y)
+            return y, x_hat, inv_std
+        if type(momentum) not in (float, int) or type(eps) not in (float, int):
+            # a NumPy scalar makes NumPy compute in its precision: the twin has those bits
+            return NumpyOps.batchnorm_forward(x, gamma, beta, running_mean, running_var, eps,
+                                              momentum, training)
+        mean, sumsq, inv_std = np.empty(F, x.dtype), np.empty(F, x.dtype), np.empty(F, x.dtype)
+        t = x.dtype.type                    # Python numbers rounded as NumPy rounds them
+        K.column_means(x, t(M), mean)
+        K.center(x, mean, x_hat, sumsq)
+        K.statistics(sumsq, t(M), t(momentum), t(1 - momentum), t(M / (M - 1)), t(eps), t(1),
+                     mean, running_mean, running_var, inv_std)
+        K.scale_shift(x_hat, inv_std, gamma, beta, y)
+        return y, x_hat, inv_std
+
+    def batchnorm_backward(self, grad_out, x_hat, gamma, inv_std, dgamma, dbeta, training):
+        K = self._norm_kernels(grad_out, x_hat, gamma, inv_std, dgamma, dbeta)
+        if K is None or grad_out.shape != x_hat.shape:
+            return NumpyOps.batchnorm_backward(grad_out, x_hat, gamma, inv_std, dgamma, dbeta,
+                                               training)
+        K.grad_sums(grad_out, x_hat, dgamma, dbeta)
+        if not training:
+            return grad_out * (gamma * inv_std)
+        dx = np.empty_like(grad_out)
+        K.grad_input(grad_out, x_hat, dgamma, dbeta, grad_out.dtype.type(grad_out.shape[0]),
+                     gamma, inv_std, dx)
+        return dx
+
+    # ----- Dropout ------------------------------------------------------------------------
+
+    def dropout(self, x, u, p):
+        flat = _flat(x, u)
+        if flat is None or x.shape != u.shape:
+            return NumpyOps.dropout(x, u, p)
+        y = np.empty_like(x)
+        # p and 1/(1 − p) rounded to x's dtype first, as NumPy rounds a Python float
+        # against a float32 array: then the comparison and the mask are NumPy's bits.
+        self._numba_norm().dropout(flat[0], flat[1], x.dtype.type(p),
+                        np.divide(x.dtype.type(1), 1 - p, dtype=x.dtype), y.reshape(-1))
+        return y, u

@@ -87,6 +87,21 @@ def col2im(cols, x_shape, kernel_size, stride, padding, bias=None):
     return out
 
 
+# ----- BatchNorm's per-feature arithmetic, shared by both backends -----------------------
+
+def _update_running(running_mean, running_var, mean, var, M, momentum):
+    """``running ← (1 − m)·running + m·batch`` in place; the variance unbiased, ``·M/(M − 1)``."""
+    running_mean *= 1 - momentum
+    running_mean += momentum * mean
+    running_var *= 1 - momentum
+    running_var += momentum * var * (M / (M - 1))
+
+
+def _inv_std(var, eps, dtype):
+    """``1/√(σ² + ε)`` per feature, in ``dtype``."""
+    return (1.0 / np.sqrt(var + eps)).astype(dtype, copy=False)
+
+
 # ----- the plain NumPy twins: the reference every backend must agree with ---------------
 
 #: Bytes per array in a piece of :meth:`NumpyOps.adam_update_multi`: five such arrays
@@ -308,3 +323,67 @@ class NumpyOps:
         else:
             np.add(images, bias[:, None, None], out=out)
         return out
+
+    # ----- BatchNorm over (M, F): one mean and variance per column ----------------------
+
+    @staticmethod
+    def batchnorm_forward(x, gamma, beta, running_mean, running_var, eps, momentum, training):
+        r"""BatchNorm's forward over the rows of ``x`` (M, F); returns ``(y, x_hat, inv_std)``.
+
+        Train mode: $μ = \sum_m x_m / M$, $σ^2 = \sum_m (x_m − μ)^2 / M$ (biased),
+        $\hat x = (x − μ)/\sqrt{σ^2 + ε}$, $y = γ\hat x + β$, and the running statistics
+        move by ``momentum`` $m$ in place: ``running_mean`` ← $(1 − m)$·``running_mean`` +
+        $mμ$, ``running_var`` ← $(1 − m)$·``running_var`` + $mσ^2 M/(M − 1)$ (unbiased).
+        Eval mode (``training`` false): the same with $μ, σ^2$ = the running statistics,
+        which stay as they are. ``inv_std`` (F,) is $1/\sqrt{σ^2 + ε}$ in ``x``'s dtype;
+        ``x_hat`` is a new (M, F) array, ``y`` another. See
+        :class:`tinyae.nn.normalization.BatchNorm1d` for the math.
+        """
+        M = x.shape[0]
+        if training:
+            mean = x.mean(axis=0)
+            x_hat = x - mean                           # centred; scaled in place below
+            var = np.einsum("mf,mf->f", x_hat, x_hat) / M    # Σ(x − μ)²/M, no temporary
+            _update_running(running_mean, running_var, mean, var, M, momentum)
+        else:
+            mean, var = running_mean, running_var
+            x_hat = x - mean
+        inv_std = _inv_std(var, eps, x_hat.dtype)
+        x_hat *= inv_std
+        y = x_hat * gamma
+        y += beta
+        return y, x_hat, inv_std
+
+    @staticmethod
+    def batchnorm_backward(grad_out, x_hat, gamma, inv_std, dgamma, dbeta, training):
+        r"""BatchNorm's backward over (M, F): $dγ$, $dβ$ into ``dgamma``, ``dbeta``; returns $dx$.
+
+        $dγ = \sum_m dy_m \hat x_m$ and $dβ = \sum_m dy_m$ (``dy`` = ``grad_out``). Train
+        mode, with these two sums: $dx = γ s^{-1} (dy − dβ/M − \hat x\, dγ/M)$, with
+        $s^{-1}$ = ``inv_std``; eval mode (an affine map): $dx = dy\, γ s^{-1}$.
+        """
+        dgamma[...] = np.einsum("mf,mf->f", grad_out, x_hat)     # Σ dy·x̂, no temporary
+        np.sum(grad_out, axis=0, out=dbeta)
+        if not training:
+            return grad_out * (gamma * inv_std)
+        M = grad_out.shape[0]
+        dx = x_hat * (dgamma / M)              # three passes over the batch
+        dx += dbeta / M
+        np.subtract(grad_out, dx, out=dx)
+        dx *= gamma * inv_std
+        return dx
+
+    # ----- Dropout ------------------------------------------------------------------------
+
+    @staticmethod
+    def dropout(x, u, p):
+        r"""Inverted dropout from uniform draws ``u`` (``x``'s shape): returns ``(y, mask)``.
+
+        $\text{mask} = [u \ge p]/(1 − p)$ (0 or $1/(1 − p)$) and $y = x \odot \text{mask}$.
+        The mask is written into ``u``: a new array of that size, while ``u`` is still
+        held, made the layer 10% slower (memory the allocator had to find afresh).
+        """
+        mask = u
+        mask[...] = u >= p                  # 1 or 0
+        mask /= 1 - p
+        return x * mask, mask

@@ -17,6 +17,7 @@ the papers (PyTorch calls them ``weight`` and ``bias``).
 
 import numpy as np
 
+from .. import backend
 from .._validate import as_float_dtype, check_array
 from ..errors import ShapeError
 from .module import Module, as_rng
@@ -111,48 +112,25 @@ class BatchNorm1d(Module):
     def forward(self, x):
         x = self._check(x)
         rows = self._to_rows(x)
-        gamma, beta = self.params["gamma"], self.params["beta"]
-        if self.training:
-            M = rows.shape[0]
-            if M < 2:
-                raise ShapeError(f"{self!r} in train mode needs at least 2 values per "
-                                 f"feature to compute a variance, got a batch of shape "
-                                 f"{x.shape}; use a larger batch or eval mode")
-            mean = rows.mean(axis=0)
-            xhat = rows - mean                       # centred; scaled in place below
-            var = np.einsum("mf,mf->f", xhat, xhat) / M   # biased: Σ(x − μ)²/M, no temporary
-            m = self.momentum
-            self.buffers["running_mean"] *= 1 - m
-            self.buffers["running_mean"] += m * mean
-            self.buffers["running_var"] *= 1 - m
-            self.buffers["running_var"] += m * var * (M / (M - 1))
-        else:
-            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
-            xhat = rows - mean
-        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(xhat.dtype, copy=False)
-        xhat *= inv_std
+        if self.training and rows.shape[0] < 2:
+            raise ShapeError(f"{self!r} in train mode needs at least 2 values per "
+                             f"feature to compute a variance, got a batch of shape "
+                             f"{x.shape}; use a larger batch or eval mode")
+        # The backend computes the formulas of the docstring (backend.NumpyOps: in NumPy,
+        # line by line) and, in train mode, moves the running statistics in place.
+        y, xhat, inv_std = backend.batchnorm_forward(
+            rows, self.params["gamma"], self.params["beta"], self.buffers["running_mean"],
+            self.buffers["running_var"], self.eps, self.momentum, self.training)
         self.cache = (xhat, inv_std, x.shape, self.training)
-        y = xhat * gamma
-        y += beta
         return self._from_rows(y, x.shape)
 
     def backward(self, grad_out):
         xhat, inv_std, shape, training = self._cached()
         self._check_grad_out(grad_out, shape)
         dy = self._to_rows(grad_out)
-        gamma, dgamma, dbeta = self.params["gamma"], self.grads["gamma"], self.grads["beta"]
-        dgamma[...] = np.einsum("mf,mf->f", dy, xhat)     # Σ dy·x̂, without a temporary
-        np.sum(dy, axis=0, out=dbeta)
-        if training:
-            # The compact form with its two sums already at hand, Σdy = dβ and
-            # Σ(dy·x̂) = dγ: dx = (γ/σ)·(dy − dβ/M − x̂·dγ/M), three passes over the batch.
-            M = dy.shape[0]
-            dx = xhat * (dgamma / M)
-            dx += dbeta / M
-            np.subtract(dy, dx, out=dx)
-            dx *= gamma * inv_std
-        else:
-            dx = dy * (gamma * inv_std)
+        # dγ and dβ go into self.grads; train mode reuses them as the two sums of dx.
+        dx = backend.batchnorm_backward(dy, xhat, self.params["gamma"], inv_std,
+                                        self.grads["gamma"], self.grads["beta"], training)
         return self._from_rows(dx, shape)
 
     def config(self):
@@ -279,11 +257,13 @@ class Dropout(Module):
         if not self.training or self.p == 0:
             self.cache = (x.shape, None)
             return x
-        if not (self.hold_noise and self.mask is not None and self.mask.shape == x.shape):
-            self.mask = (self.rng.random(x.shape, dtype=x.dtype) >= self.p).astype(x.dtype)
-            self.mask /= 1 - self.p
+        if self.hold_noise and self.mask is not None and self.mask.shape == x.shape:
+            y = x * self.mask
+        else:
+            u = self.rng.random(x.shape, dtype=x.dtype)      # fresh draws each forward
+            y, self.mask = backend.dropout(x, u, self.p)     # mask = [u ≥ p]/(1 − p)
         self.cache = (x.shape, self.mask)
-        return x * self.mask
+        return y
 
     def backward(self, grad_out):
         shape, mask = self._cached()
