@@ -126,3 +126,15 @@ def test_bad_fit_arguments(digits):
         model.fit(digits[0], noise="gaussian")
     with pytest.raises(ValueError, match="expected 64 input features"):
         model.fit(digits[0], validation_data=np.zeros((3, 10)))
+
+
+def test_a_diverging_run_says_so_once_without_numpy_warnings(digits):
+    """The overflow of a diverging run is reported by the DivergenceError alone: NumPy's
+    "overflow encountered in matmul" warnings before it only add noise to what the user reads."""
+    import warnings
+
+    model = ta.Autoencoder.shallow(64, 16, hidden="identity", output="identity", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # any warning fails the test
+        with pytest.raises(DivergenceError):
+            model.fit(digits[0], optimizer=ta.SGD(lr=1e3), epochs=5, verbose=0)

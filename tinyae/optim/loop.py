@@ -299,8 +299,11 @@ def fit(model, X, loss="mse", optimizer=None, epochs=10, batch_size=64, validati
             x = X[idx]
             target = x if y is None else y[idx]
             x_in = x if noise is None else add_noise(x, noise[0], noise[1], seed=rng)
-            try:  # X was checked above: after the first batch, the layers skip their checks
-                with trusted_inputs(epoch > first or batch > 0):
+            # X was checked above: after the first batch, the layers skip their checks. An
+            # overflow is reported once, as a DivergenceError below, not as NumPy warnings.
+            try:
+                with trusted_inputs(epoch > first or batch > 0), \
+                        np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     value = model.loss_and_backward(x_in, target, loss_fn)
             except NotFiniteError:  # X was checked, so an activation overflowed
                 value = np.nan
