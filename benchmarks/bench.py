@@ -643,22 +643,27 @@ def cli_memory(path, quick, tree=None):
     import tempfile
 
     out = tempfile.mkdtemp(prefix="tinyae-bench-")
-    argv = ["train", "--data", f"mnist:{path}", "--hidden-sizes", "256", "--code", "32",
-            "--dtype", "float32", "--epochs", "1", "--quiet", "--out", out]
+    argv = ["train", "--data", f"mnist:{Path(path).resolve()}", "--hidden-sizes", "256",
+            "--code", "32", "--dtype", "float32", "--epochs", "1", "--quiet", "--out", out]
     if quick:
         argv[argv.index("--hidden-sizes") + 1] = "32"
-    code = ("import json, resource, sys; from tinyae.cli.main import main; "
+    code = ("import json, resource, sys, tinyae; from tinyae.cli.main import main; "
             f"rc = main({argv!r}); "
-            "print(json.dumps({'rc': rc, 'peak_mb': "
+            "print(json.dumps({'rc': rc, 'package': tinyae.__file__, 'peak_mb': "
             "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
     wait_until_quiet()
     if tree:
         code = code.replace("tinyae.cli.main", "tinyae.cli")   # where main was before the layout
     env = dict(os.environ, PYTHONPATH=tree) if tree else None
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    # cwd: python -c puts the working folder first on sys.path, before PYTHONPATH; from the
+    # repository's root that would import today's tinyae instead of the tree's
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=out)
     if run.returncode:
         return {"error": run.stderr[-500:]}
     res = json.loads(run.stdout.strip().splitlines()[-1])
+    if tree and not res["package"].startswith(tree):
+        return {"error": f"--before: imported {res['package']}, not the tree in {tree}"}
     data_mb = (60_000 + 10_000) * 784 * 4 / 2**20
     res.update({"command": "tinyae " + " ".join(argv[:-2]), "data_mb": data_mb,
                 "target_mb": data_mb + 300, "met": res["peak_mb"] <= data_mb + 300})
@@ -779,13 +784,19 @@ def startup(quick, rounds=5, before=None):
 
     for name in names:                  # untimed: fills each package's Numba cache
         cmd, run_env = command(name)
-        subprocess.run(cmd, check=True, capture_output=True, env=run_env)
+        subprocess.run(cmd, check=True, capture_output=True, env=run_env, cwd=out)
+        if " @" in name:                # and the older rows do import the older package
+            where = subprocess.run([sys.executable, "-c", "import tinyae; print(tinyae.__file__)"],
+                                   check=True, capture_output=True, text=True, env=run_env,
+                                   cwd=out).stdout.strip()
+            if not where.startswith(before[1]):
+                raise RuntimeError(f"--before: {name} imported {where}, not {before[1]}")
     for _ in range(2 if quick else rounds):
         for name in times:
             wait_until_quiet()
             cmd, run_env = command(name)
             start, start_cpu = time.perf_counter(), cpu()
-            subprocess.run(cmd, check=True, capture_output=True, env=run_env)
+            subprocess.run(cmd, check=True, capture_output=True, env=run_env, cwd=out)
             times[name].append(time.perf_counter() - start)
             cpu_times[name].append(cpu() - start_cpu)
     shutil.rmtree(out, ignore_errors=True)
