@@ -25,6 +25,17 @@ pytest.importorskip("numba", reason="Numba is not installed (pip install -e '.[f
                                     "the numba backend cannot be tested without it")
 
 TOL = {np.float64: 1e-12, np.float32: 1e-5}
+
+
+@pytest.fixture(params=[1, 2], ids=lambda n: f"{n}thread")
+def threads(request):
+    """Run the test with Numba at 1, then 2 threads (capped at what Numba was started with)."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(request.param, numba.config.NUMBA_NUM_THREADS))
+    yield numba.get_num_threads()
+    numba.set_num_threads(before)
 DTYPES = st.sampled_from([np.float64, np.float32])
 
 
@@ -150,7 +161,7 @@ def test_non_contiguous_input_falls_back_to_numpy(rng):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("N, C, H, W", [(1, 1, 1, 1), (3, 5, 5, 7), (2, 3, 4, 1)])
-def test_pixel_rows_to_images_moves_every_number_and_adds_the_bias(dtype, N, C, H, W, rng):
+def test_pixel_rows_to_images_moves_every_number_and_adds_the_bias(dtype, N, C, H, W, rng, threads):
     from tinyae.backend import numba_kernels
 
     rows = rng.standard_normal((N, H * W, C)).astype(dtype)
@@ -165,7 +176,7 @@ def test_pixel_rows_to_images_moves_every_number_and_adds_the_bias(dtype, N, C, 
 @pytest.mark.parametrize("shared", [1, 9, 63, 64, 150])    # ROWS_MIN_SHARED is 64
 @pytest.mark.parametrize("with_bias", [False, True])
 def test_images_from_product_agrees_with_the_product_then_to_images(dtype, shared, with_bias,
-                                                                    rng):
+                                                                    rng, threads):
     N, C, H, W = 3, 5, 5, 7
     A = rng.standard_normal((C, shared)).astype(dtype)
     B = rng.standard_normal((shared, N * H * W)).astype(dtype)
@@ -181,7 +192,7 @@ def test_images_from_product_agrees_with_the_product_then_to_images(dtype, share
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_images_from_product_falls_back_for_a_transposed_view(dtype, rng):
+def test_images_from_product_falls_back_for_a_transposed_view(dtype, rng, threads):
     A = rng.standard_normal((70, 4)).astype(dtype).T               # (4, 70), not contiguous
     B = rng.standard_normal((70, 2 * 3 * 5)).astype(dtype)
     np.testing.assert_array_equal(on("numba", backend.images_from_product, A, B, 2, 3, 5),
@@ -190,7 +201,7 @@ def test_images_from_product_falls_back_for_a_transposed_view(dtype, rng):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("m, k, n", [(1, 7, 3), (4, 100, 9), (32, 600, 144)])
-def test_matmul_by_transpose_agrees(dtype, m, k, n, rng):
+def test_matmul_by_transpose_agrees(dtype, m, k, n, rng, threads):
     a = rng.standard_normal((m, k)).astype(dtype)
     b = rng.standard_normal((n, k)).astype(dtype)
     ref = on("numpy", backend.matmul_by_transpose, a, b)
