@@ -19,19 +19,11 @@ from tinyae.normalization import BatchNorm1d, BatchNorm2d, Dropout
 numba = pytest.importorskip("numba", reason="Numba is not installed (pip install -e '.[fast]')")
 
 DTYPES = [np.float64, np.float32]
-THREADS = [1, min(2, numba.config.NUMBA_NUM_THREADS)]
 BATCHES = [2, 7, 129]
 FEATURES = [1, 3, 1000]
 KERNELS = ["column_means", "center", "statistics", "scale_shift", "normalize_affine",
            "grad_sums", "grad_input", "dropout"]
 
-
-@pytest.fixture(params=THREADS, ids=lambda n: f"{n}thread")
-def threads(request):
-    before = numba.get_num_threads()
-    numba.set_num_threads(request.param)
-    yield request.param
-    numba.set_num_threads(before)
 
 
 @pytest.fixture

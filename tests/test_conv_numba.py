@@ -26,16 +26,6 @@ pytest.importorskip("numba", reason="Numba is not installed (pip install -e '.[f
 
 TOL = {np.float64: 1e-12, np.float32: 1e-5}
 
-
-@pytest.fixture(params=[1, 2], ids=lambda n: f"{n}thread")
-def threads(request):
-    """Run the test with Numba at 1, then 2 threads (capped at what Numba was started with)."""
-    import numba
-
-    before = numba.get_num_threads()
-    numba.set_num_threads(min(request.param, numba.config.NUMBA_NUM_THREADS))
-    yield numba.get_num_threads()
-    numba.set_num_threads(before)
 DTYPES = st.sampled_from([np.float64, np.float32])
 
 

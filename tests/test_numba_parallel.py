@@ -14,7 +14,6 @@ from tinyae import backend
 numba = pytest.importorskip("numba", reason="Numba is not installed (pip install -e '.[fast]')")
 
 DTYPES = [np.float64, np.float32]
-THREADS = [1, min(2, numba.config.NUMBA_NUM_THREADS)]
 
 
 @pytest.fixture
@@ -23,13 +22,6 @@ def K():
 
     return numba_kernels
 
-
-@pytest.fixture(params=THREADS, ids=lambda n: f"{n}thread")
-def threads(request):
-    before = numba.get_num_threads()
-    numba.set_num_threads(request.param)
-    yield request.param
-    numba.set_num_threads(before)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
