@@ -193,14 +193,20 @@ class Adam(Optimizer):
         params, m, v, tmp = flat
         backend.adam_update_multi(params, [g for _, g in pairs], m, v, tmp,
                                   self.beta1, self.beta2, self.eps, self.weight_decay,
-                                  step_size=self.lr / (1 - self.beta1 ** self.t),
-                                  sqrt_c2=math.sqrt(1 - self.beta2 ** self.t),
-                                  decays=[self._decay(p) for p in params])
+                                  **self._corrections(), decays=[self._decay(p) for p in params])
         return None
 
     def _decay(self, param):
         """The factor θ is multiplied by before the step: 1 (AdamW overrides it)."""
         return 1.0
+
+    def _corrections(self):
+        r"""Step ``t``'s bias corrections, as keyword arguments of the backend's Adam.
+
+        ``step_size`` $= \mathrm{lr}/(1 - \beta_1^t)$, ``sqrt_c2`` $= \sqrt{1 - \beta_2^t}$.
+        """
+        return {"step_size": self.lr / (1 - self.beta1 ** self.t),
+                "sqrt_c2": math.sqrt(1 - self.beta2 ** self.t)}
 
     def _flat_state(self, pairs):
         """``(params, m, v, tmp)``: the parameters, and their buffers end to end, flat.
@@ -247,9 +253,7 @@ class Adam(Optimizer):
         # backend.NumpyOps.adam_update; the numba backend does it in one pass.
         backend.adam_update(param, grad, state["m"], state["v"], state["tmp"],
                             self.beta1, self.beta2, self.eps, self.weight_decay,
-                            step_size=self.lr / (1 - self.beta1 ** self.t),
-                            sqrt_c2=math.sqrt(1 - self.beta2 ** self.t),
-                            decay=self._decay(param))
+                            **self._corrections(), decay=self._decay(param))
 
     def config(self):
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,

@@ -26,7 +26,7 @@ from .diagnose import (
     recognise,
     worst_entry,
 )
-from .gradcheck import FD_STEP, fd_noise, numerical_gradient, relative_error
+from .gradcheck import fd_noise, numerical_gradient, relative_error
 from .report import FunctionResult, GradientRow
 
 
@@ -62,8 +62,7 @@ def _make_case(ex, shape, seed):
             numeric.append(None)
             continue
         work = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-        numeric.append(numerical_gradient(lambda _, w=work: ex.loss(*w),
-                                          work[ex.args.index(name)], h=FD_STEP))
+        numeric.append(numerical_gradient(lambda _, w=work: ex.loss(*w), work[ex.args.index(name)]))
     label = ", ".join(f"{n}={s}" for n, s in zip(ex.shape_names, shape, strict=True))
     noise = fd_noise(ex.loss(*args)) if any(n is not None for n in ex.wrt) else 0.0
     return _Case(f"{label}, seed {seed}", args, expected, tuple(numeric), ex.sizes(*args),

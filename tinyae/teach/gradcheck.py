@@ -48,7 +48,11 @@ class GradcheckPrecisionWarning(UserWarning):
     """Gradient checking in float32 cannot reach the float64 threshold."""
 
 
-def numerical_gradient(f, x, h=1e-5):
+#: The step of the finite differences (``numerical_gradient``'s default, the checker's).
+FD_STEP = 1e-5
+
+
+def numerical_gradient(f, x, h=FD_STEP):
     r"""Centred finite-difference gradient of the scalar function ``f`` at ``x``.
 
     Entry $i$ of the result, with $e_i$ the $i$-th unit vector:
@@ -89,10 +93,6 @@ def _numerical_gradient(f, x, h, entries=None):
         grad[idx] = (f_plus - f_minus) / (2 * h)
         right[idx], left[idx] = (f_plus - f0) / h, (f0 - f_minus) / h
     return grad, (right, left)
-
-
-#: The step of the exercise checker's finite differences (``numerical_gradient``'s default).
-FD_STEP = 1e-5
 
 
 def fd_noise(loss, h=FD_STEP):
